@@ -1,0 +1,3 @@
+// The Ingest service host; its consumers arrive with the pipeline issue.
+Console.WriteLine("Pipeline.Ingest: not implemented yet (see README, issue 7).");
+return 0;
