@@ -1,0 +1,127 @@
+using MassTransit;
+using MassTransit.Logging;
+using MassTransit.Monitoring;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Pipeline.Hosting;
+
+/// <summary>What every service gets: validated settings, OpenTelemetry, health checks and the message bus.</summary>
+public static class ServiceDefaults
+{
+    /// <summary>Prefix of every ActivitySource and Meter the product's own code creates ("Pipeline.Ingest", ...).</summary>
+    public const string TelemetryPrefix = "Pipeline";
+
+    /// <summary>
+    /// Adds the service defaults. <paramref name="configureBus"/> registers the service's consumers;
+    /// the transport (RabbitMQ or in-memory) comes from the "Bus" settings.
+    /// </summary>
+    public static IHostApplicationBuilder AddServiceDefaults(
+        this IHostApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator>? configureBus = null)
+    {
+        builder.AddTelemetry();
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"]);
+        builder.AddPipelineBus(configureBus ?? (_ => { }));
+        return builder;
+    }
+
+    /// <summary>
+    /// OpenTelemetry logs, metrics and traces for the product's sources and MassTransit's; exported
+    /// over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set (standard OTEL_* variables apply).
+    /// </summary>
+    public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
+    {
+        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? builder.Environment.ApplicationName;
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .WithMetrics(metrics => metrics
+                .AddRuntimeInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddMeter(InstrumentationOptions.MeterName)
+                .AddMeter(TelemetryPrefix + ".*"))
+            .WithTracing(tracing => tracing
+                .AddSource(DiagnosticHeaders.DefaultListenerName)
+                .AddSource(TelemetryPrefix + ".*")
+                .AddHttpClientInstrumentation());
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            telemetry.UseOtlpExporter();
+        return builder;
+    }
+
+    /// <summary>
+    /// MassTransit on RabbitMQ (distributed) or in memory (embedded). Retries are in-process with
+    /// exponential backoff: the broker has no delayed-exchange plugin. A message that still fails
+    /// goes to its endpoint's _error queue with MassTransit's fault headers.
+    /// </summary>
+    public static IHostApplicationBuilder AddPipelineBus(
+        this IHostApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator> configureBus)
+    {
+        builder.AddValidatedOptions<BusOptions>(BusOptions.Section);
+        var options = builder.Configuration.GetSection(BusOptions.Section).Get<BusOptions>() ?? new BusOptions();
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            configureBus(bus);
+            switch (options.Transport)
+            {
+                case BusTransport.InMemory:
+                    bus.UsingInMemory((context, cfg) =>
+                    {
+                        ApplyEndpointDefaults(cfg, options);
+                        cfg.ConfigureEndpoints(context);
+                    });
+                    break;
+                case BusTransport.RabbitMq:
+                    bus.UsingRabbitMq((context, cfg) =>
+                    {
+                        var broker = options.RabbitMq;
+                        cfg.Host(broker.Host, (ushort)broker.Port, broker.VirtualHost, host =>
+                        {
+                            host.Username(broker.Username);
+                            host.Password(broker.Password);
+                        });
+                        cfg.PrefetchCount = options.PrefetchCount;
+                        ApplyEndpointDefaults(cfg, options);
+                        cfg.ConfigureEndpoints(context);
+                    });
+                    break;
+                default:
+                    throw new InvalidOperationException($"unknown Bus:Transport '{options.Transport}'");
+            }
+        });
+        return builder;
+    }
+
+    private static void ApplyEndpointDefaults(IBusFactoryConfigurator cfg, BusOptions options)
+    {
+        cfg.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
+        if (options.RetryLimit > 0)
+            cfg.UseMessageRetry(retry => retry.Exponential(
+                options.RetryLimit, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(300)));
+    }
+
+    /// <summary>Maps /health/live (process up) and /health/ready (bus connected and every check healthy).</summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/ready");
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
+        return app;
+    }
+}
