@@ -1,3 +1,9 @@
-// The Ingest service host; its consumers arrive with the pipeline issue.
-Console.WriteLine("Pipeline.Ingest: not implemented yet (see README, issue 7).");
-return 0;
+using Pipeline.Hosting;
+
+// The Ingest service: service defaults (settings, telemetry, health, bus); its consumers arrive with
+// the pipeline issue.
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+var app = builder.Build();
+app.MapDefaultEndpoints();
+await app.RunAsync();
