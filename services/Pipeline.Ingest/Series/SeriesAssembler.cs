@@ -1,0 +1,148 @@
+using Pipeline.Contracts;
+
+namespace Pipeline.Ingest.Series;
+
+/// <summary>A series ready to be (re)published as a denoise job.</summary>
+/// <param name="Key">Study and series UIDs.</param>
+/// <param name="Modality">Modality of the series.</param>
+/// <param name="Revision">1 for the first job; higher when late instances reopened a processed series.</param>
+/// <param name="Instances">Instances in slice order.</param>
+/// <param name="NotDenoisable">Instances that cannot be denoised, with reasons (reported, not dropped).</param>
+/// <param name="Fingerprint">Identifies the exact instance set; passed back to <see cref="SeriesAssembler.MarkPublished"/>.</param>
+public sealed record CompleteSeries(
+    SeriesKey Key,
+    string Modality,
+    int Revision,
+    IReadOnlyList<InstanceHeader> Instances,
+    IReadOnlyList<InstanceHeader> NotDenoisable,
+    string Fingerprint);
+
+/// <summary>Identifies a series.</summary>
+public readonly record struct SeriesKey(string StudyInstanceUid, string SeriesInstanceUid);
+
+/// <summary>
+/// Groups instances into series and decides when a series is complete. Three signals, strongest first:
+/// a folder manifest listing the expected objects (complete exactly when all were seen), a folder
+/// marker without a list (complete at once), else a quiet period with no new instance. A change to a
+/// published series (late or re-uploaded instance) reopens it: after a quiet period it is due again
+/// with the next revision, so its outputs are replaced as a whole. Not thread-safe: one owner.
+/// </summary>
+public sealed class SeriesAssembler(TimeSpan quietPeriod)
+{
+    private readonly Dictionary<SeriesKey, SeriesState> _series = [];
+    private readonly Dictionary<ObjectRef, string?> _seenObjects = []; // object -> ETag
+    private readonly List<FolderMarker> _markers = [];
+
+    /// <summary>Series currently tracked.</summary>
+    public int SeriesCount => _series.Count;
+
+    /// <summary>
+    /// Records an instance. Returns false when this exact object (same ETag) was already recorded:
+    /// duplicate events and reconciliation listings change nothing.
+    /// </summary>
+    public bool ObserveInstance(InstanceHeader header, string? etag, DateTimeOffset now)
+    {
+        if (!ObserveObject(header.Object, etag)) return false;
+        var key = new SeriesKey(header.StudyInstanceUid, header.SeriesInstanceUid);
+        if (!_series.TryGetValue(key, out var state))
+            _series[key] = state = new SeriesState(header.Modality);
+        state.Instances[header.Object] = header;
+        state.ETags[header.Object] = etag;
+        state.LastChange = now;
+        return true;
+    }
+
+    /// <summary>Records an object that is not a readable DICOM instance, so a manifest listing it is satisfied.</summary>
+    public bool ObserveUnreadable(ObjectRef obj, string? etag) => ObserveObject(obj, etag);
+
+    /// <summary>
+    /// Records a folder marker: every series whose instances live under <paramref name="folder"/>
+    /// is complete once all <paramref name="expectedKeys"/> (full keys in the same bucket) were seen,
+    /// or at once when no list is given.
+    /// </summary>
+    public void ObserveMarker(string bucket, string folder, IReadOnlyCollection<string>? expectedKeys)
+    {
+        _markers.RemoveAll(m => m.Bucket == bucket && m.Folder == folder);
+        _markers.Add(new FolderMarker(bucket, folder, expectedKeys?.ToHashSet(StringComparer.Ordinal)));
+    }
+
+    /// <summary>Series that are complete and not yet published in their current form.</summary>
+    public IReadOnlyList<CompleteSeries> Due(DateTimeOffset now)
+    {
+        var due = new List<CompleteSeries>();
+        foreach (var (key, state) in _series)
+        {
+            var fingerprint = state.Fingerprint();
+            if (fingerprint == state.PublishedFingerprint) continue;
+            var reopened = state.PublishedRevision > 0;
+            var quiet = now - state.LastChange >= quietPeriod;
+            if (!(quiet || (!reopened && MarkerSatisfied(state)))) continue;
+
+            var ordered = Order(state.Instances.Values);
+            due.Add(new CompleteSeries(key, state.Modality, state.PublishedRevision + 1,
+                ordered.Where(i => i.NotDenoisableReason is null).ToList(),
+                ordered.Where(i => i.NotDenoisableReason is not null).ToList(),
+                fingerprint));
+        }
+        return due;
+    }
+
+    /// <summary>Records that a job for this exact instance set was published.</summary>
+    public void MarkPublished(CompleteSeries series)
+    {
+        var state = _series[series.Key];
+        state.PublishedRevision = series.Revision;
+        state.PublishedFingerprint = series.Fingerprint;
+    }
+
+    /// <summary>Earliest time a quiet period ends for a series with unpublished changes (when to look again).</summary>
+    public DateTimeOffset? NextQuietDeadline() =>
+        _series.Values.Where(s => s.Fingerprint() != s.PublishedFingerprint)
+            .Select(s => (DateTimeOffset?)(s.LastChange + quietPeriod))
+            .Min();
+
+    private bool ObserveObject(ObjectRef obj, string? etag)
+    {
+        if (_seenObjects.TryGetValue(obj, out var seenEtag) && seenEtag == etag) return false;
+        _seenObjects[obj] = etag;
+        return true;
+    }
+
+    private bool MarkerSatisfied(SeriesState state)
+    {
+        foreach (var marker in _markers)
+        {
+            if (!state.Instances.Keys.Any(o => o.Bucket == marker.Bucket && o.Key.StartsWith(marker.Folder, StringComparison.Ordinal)))
+                continue;
+            if (marker.ExpectedKeys is null
+                || marker.ExpectedKeys.All(k => _seenObjects.ContainsKey(new ObjectRef(marker.Bucket, k))))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Slice position when every instance has one, else instance number, else key.</summary>
+    private static List<InstanceHeader> Order(IEnumerable<InstanceHeader> instances)
+    {
+        var list = instances.ToList();
+        if (list.All(i => i.SlicePosition is not null))
+            return list.OrderBy(i => i.SlicePosition).ThenBy(i => i.InstanceNumber).ThenBy(i => i.Object.Key, StringComparer.Ordinal).ToList();
+        return list.OrderBy(i => i.InstanceNumber ?? int.MaxValue).ThenBy(i => i.Object.Key, StringComparer.Ordinal).ToList();
+    }
+
+    private sealed class SeriesState(string modality)
+    {
+        public string Modality { get; } = modality;
+        public Dictionary<ObjectRef, InstanceHeader> Instances { get; } = [];
+        public Dictionary<ObjectRef, string?> ETags { get; } = [];
+        public DateTimeOffset LastChange { get; set; }
+        public int PublishedRevision { get; set; }
+        public string? PublishedFingerprint { get; set; }
+
+        // Every change to the set (a new object, or a re-upload of one) changes it.
+        public string Fingerprint() =>
+            string.Join('|', Instances.Values.Select(i => $"{i.Object}#{i.SopInstanceUid}#{ETags[i.Object]}").Order(StringComparer.Ordinal));
+    }
+
+    private sealed record FolderMarker(string Bucket, string Folder, HashSet<string>? ExpectedKeys);
+}
