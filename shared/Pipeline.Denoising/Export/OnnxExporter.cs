@@ -1,0 +1,214 @@
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using Pipeline.Denoising.Architectures;
+using Pipeline.Denoising.Export.Onnx;
+
+namespace Pipeline.Denoising.Export;
+
+/// <summary>
+/// Writes an ONNX model (opset 13; batch, height and width dynamic) for one of our architectures
+/// from its weights. TorchSharp has no exporter, so the graph is spelled out here, op by op, from
+/// the same <see cref="ArchitectureSpec"/> the TorchSharp modules are built from.
+/// Input "input" [batch, 2k+1, height, width] float32; output "output" [batch, 1, height, width].
+/// </summary>
+public static class OnnxExporter
+{
+    public const string InputName = "input";
+    public const string OutputName = "output";
+    public const int Opset = 13;
+    private const long IrVersion = 7; // the IR version that goes with opset 13
+
+    public static byte[] Export(ArchitectureSpec spec, IReadOnlyDictionary<string, WeightTensor> weights,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(weights);
+        var graph = new GraphBuilder($"{spec.Name}_denoiser");
+        graph.Input(InputName, spec.InChannels);
+
+        var layers = spec.Layers();
+        var x = InputName;
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var layer = layers[i];
+            x = graph.Conv(x, layer, Weight(weights, layer.Name + ".weight", [layer.OutChannels, layer.InChannels, 3, 3]),
+                Weight(weights, layer.Name + ".bias", [layer.OutChannels]));
+            var last = i == layers.Count - 1;
+            if (!last)
+                x = graph.Unary("Relu", x);
+            if (spec.Name == ArchitectureSpec.Cdae)
+            {
+                if (layer.Name is "enc1" or "enc2")
+                    x = graph.MaxPool2(x);
+                else if (layer.Name is "dec1" or "dec2")
+                    x = graph.Upsample2(x);
+                else if (last && spec.Output == OutputActivation.Sigmoid)
+                    x = graph.Unary("Sigmoid", x);
+            }
+        }
+        if (spec.Name == ArchitectureSpec.Residual)
+        {
+            // Residual learning: the body predicts the noise; output = centre slice - noise.
+            var centre = spec.ContextSlices == 0 ? InputName : graph.ChannelSlice(InputName, spec.ContextSlices);
+            x = graph.Binary("Sub", centre, x);
+        }
+        graph.Output(x);
+
+        var model = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "Pipeline.Denoising",
+            ProducerVersion = "1",
+            Graph = graph.Graph,
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+            model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        return model.ToByteArray();
+    }
+
+    private static WeightTensor Weight(IReadOnlyDictionary<string, WeightTensor> weights, string name, long[] shape)
+    {
+        if (!weights.TryGetValue(name, out var w))
+            throw new ArgumentException($"Weights lack '{name}'.");
+        if (!w.Shape.SequenceEqual(shape) || w.Values.Length != w.ElementCount)
+            throw new ArgumentException($"Weight '{name}' has shape [{string.Join(",", w.Shape)}], expected [{string.Join(",", shape)}].");
+        return w;
+    }
+
+    /// <summary>Appends nodes with unique value names; keeps the op details in one place.</summary>
+    private sealed class GraphBuilder(string name)
+    {
+        private int _next;
+
+        public GraphProto Graph { get; } = new() { Name = name };
+
+        public void Input(string inputName, int channels) =>
+            Graph.Input.Add(ImageValue(inputName, new TensorShapeProto.Types.Dimension { DimValue = channels }));
+
+        public void Output(string value)
+        {
+            // Rename the last value to the public output name with an Identity (keeps names stable).
+            Graph.Node.Add(Node("Identity", [value], OutputName));
+            Graph.Output.Add(ImageValue(OutputName, new TensorShapeProto.Types.Dimension { DimValue = 1 }));
+        }
+
+        public string Conv(string x, ConvLayer layer, WeightTensor weight, WeightTensor bias)
+        {
+            var w = Initializer(layer.Name + ".weight", weight.Shape, weight.Values);
+            var b = Initializer(layer.Name + ".bias", bias.Shape, bias.Values);
+            var node = Node("Conv", [x, w, b], out var y);
+            node.Attribute.Add(Ints("kernel_shape", 3, 3));
+            node.Attribute.Add(Ints("pads", 1, 1, 1, 1));
+            node.Attribute.Add(Ints("strides", 1, 1));
+            node.Attribute.Add(Ints("dilations", 1, 1));
+            node.Attribute.Add(new AttributeProto { Name = "group", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+            Graph.Node.Add(node);
+            return y;
+        }
+
+        public string Unary(string op, string x)
+        {
+            Graph.Node.Add(Node(op, [x], out var y));
+            return y;
+        }
+
+        public string Binary(string op, string a, string b)
+        {
+            Graph.Node.Add(Node(op, [a, b], out var y));
+            return y;
+        }
+
+        public string MaxPool2(string x)
+        {
+            var node = Node("MaxPool", [x], out var y);
+            node.Attribute.Add(Ints("kernel_shape", 2, 2));
+            node.Attribute.Add(Ints("strides", 2, 2));
+            Graph.Node.Add(node);
+            return y;
+        }
+
+        /// <summary>Nearest x2, identical to torch's nearest interpolation (asymmetric, floor).</summary>
+        public string Upsample2(string x)
+        {
+            var scales = Initializer(Fresh("scales"), [4], [1f, 1f, 2f, 2f]);
+            var node = Node("Resize", [x, "", scales], out var y);
+            node.Attribute.Add(Str("mode", "nearest"));
+            node.Attribute.Add(Str("coordinate_transformation_mode", "asymmetric"));
+            node.Attribute.Add(Str("nearest_mode", "floor"));
+            Graph.Node.Add(node);
+            return y;
+        }
+
+        /// <summary>Channel c of an NCHW tensor, kept as a 1-channel tensor.</summary>
+        public string ChannelSlice(string x, int channel)
+        {
+            var starts = Int64Initializer(Fresh("starts"), channel);
+            var ends = Int64Initializer(Fresh("ends"), channel + 1);
+            var axes = Int64Initializer(Fresh("axes"), 1);
+            Graph.Node.Add(Node("Slice", [x, starts, ends, axes], out var y));
+            return y;
+        }
+
+        private string Fresh(string stem) => $"{stem}_{_next++}";
+
+        private NodeProto Node(string op, string[] inputs, out string output)
+        {
+            output = Fresh(op.ToLowerInvariant());
+            return Node(op, inputs, output);
+        }
+
+        private NodeProto Node(string op, string[] inputs, string output)
+        {
+            var node = new NodeProto { OpType = op, Name = $"{op}_{_next++}" };
+            node.Input.Add(inputs);
+            node.Output.Add(output);
+            return node;
+        }
+
+        private string Initializer(string tensorName, long[] shape, float[] values)
+        {
+            var tensor = new TensorProto { Name = tensorName, DataType = (int)TensorProto.Types.DataType.Float };
+            tensor.Dims.Add(shape);
+            tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())); // little-endian host
+            Graph.Initializer.Add(tensor);
+            return tensorName;
+        }
+
+        private string Int64Initializer(string tensorName, long value)
+        {
+            var tensor = new TensorProto { Name = tensorName, DataType = (int)TensorProto.Types.DataType.Int64 };
+            tensor.Dims.Add(1);
+            tensor.Int64Data.Add(value);
+            Graph.Initializer.Add(tensor);
+            return tensorName;
+        }
+
+        private static AttributeProto Ints(string attributeName, params long[] values)
+        {
+            var a = new AttributeProto { Name = attributeName, Type = AttributeProto.Types.AttributeType.Ints };
+            a.Ints.Add(values);
+            return a;
+        }
+
+        private static AttributeProto Str(string attributeName, string value) =>
+            new() { Name = attributeName, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
+        private static ValueInfoProto ImageValue(string valueName, TensorShapeProto.Types.Dimension channels)
+        {
+            var shape = new TensorShapeProto();
+            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
+            shape.Dim.Add(channels);
+            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "height" });
+            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "width" });
+            return new ValueInfoProto
+            {
+                Name = valueName,
+                Type = new TypeProto
+                {
+                    TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape },
+                },
+            };
+        }
+    }
+}

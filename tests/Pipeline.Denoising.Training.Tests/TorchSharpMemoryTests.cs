@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using Pipeline.Denoising.Architectures;
+using Pipeline.Denoising.Inference;
+using Pipeline.Denoising.Training.Inference;
+using Pipeline.Denoising.Training.Networks;
+using TorchSharp;
+
+namespace Pipeline.Denoising.Training.Tests;
+
+public sealed class TorchSharpMemoryTests
+{
+    [Fact]
+    public void Five_hundred_inferences_leave_process_memory_flat()
+    {
+        // Measured with the dispose scopes removed: RSS grew 73 MB over the 400 measured calls (the
+        // GC finalises some leaked tensors). Allow 40 MB of noise after a warm-up of 100.
+        torch.manual_seed(1);
+        using var engine = new TorchSharpEngine(DenoisingNetwork.Create(ArchitectureSpec.GondaraCdae()),
+            new EngineOptions { Threads = 2, Device = DevicePreference.Cpu });
+        var input = new float[64 * 64];
+        for (var i = 0; i < input.Length; i++)
+            input[i] = (i % 64) / 64f;
+        var output = new float[64 * 64];
+        long rssAfterWarmup = 0;
+        for (var i = 0; i < 500; i++)
+        {
+            engine.Run(input, output, 1, 64, 64);
+            if (i == 99)
+                rssAfterWarmup = Rss();
+        }
+        var growthMb = (Rss() - rssAfterWarmup) / 1e6;
+        Assert.True(growthMb < 40, $"RSS grew {growthMb:F1} MB over 400 inferences");
+        Assert.Contains(output, v => v != 0);
+    }
+
+    private static long Rss()
+    {
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        return process.WorkingSet64;
+    }
+}
