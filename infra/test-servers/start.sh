@@ -129,7 +129,10 @@ fi
 cat >"$state/settings.json" <<EOF
 {
   "RabbitMq": { "Host": "127.0.0.1", "Port": $AMQP_PORT, "VirtualHost": "/", "Username": "guest", "Password": "guest" },
-  "S3": { "Endpoint": "127.0.0.1:$S3_PORT", "AccessKey": "S3RVER", "SecretKey": "S3RVER", "Region": "us-east-1", "UseTls": false },
+  "Storage": {
+    "Kind": "S3",
+    "S3": { "Endpoint": "127.0.0.1:$S3_PORT", "AccessKey": "S3RVER", "SecretKey": "S3RVER", "Region": "us-east-1", "UseTls": false }
+  },
   "RabbitMqCtl": {
     "Path": "/usr/lib/rabbitmq/bin/rabbitmqctl",
     "Environment": { "HOME": "$HOME", "ERL_EPMD_PORT": "$EPMD_PORT", "RABBITMQ_NODENAME": "$RABBITMQ_NODENAME" }
