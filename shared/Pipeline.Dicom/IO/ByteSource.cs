@@ -1,0 +1,68 @@
+namespace Pipeline.Dicom.IO;
+
+/// <summary>
+/// Bytes of an input that grows on demand from a stream. The buffer grows only as far as real data
+/// arrives, so a hostile length field can never make us allocate more than about twice the input.
+/// </summary>
+internal sealed class ByteSource
+{
+    private byte[] _buffer;
+    private int _count;
+    private Stream? _stream;
+    private readonly long _limit;
+
+    public ByteSource(ReadOnlyMemory<byte> all)
+    {
+        // Callers hand us arrays (File.ReadAllBytes, MemoryStream); copy only when they did not.
+        _buffer = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(all, out var seg) && seg.Offset == 0 && seg.Array is { } a
+            ? a : all.ToArray();
+        _count = all.Length;
+        _limit = _count;
+    }
+
+    public ByteSource(Stream stream, long limit)
+    {
+        _stream = stream;
+        _limit = limit;
+        _buffer = new byte[64 * 1024];
+    }
+
+    /// <summary>Bytes available so far (all of them once the stream has ended).</summary>
+    public int Count => _count;
+
+    public byte[] Buffer => _buffer;
+
+    /// <summary>Makes bytes [0, end) available; false when the input ends (or the limit is hit) first.</summary>
+    public bool Ensure(long end)
+    {
+        if (end <= _count) return true;
+        if (_stream is null) return false;
+        // Read at most one byte past the limit so the caller can tell truncation from excess.
+        long target = Math.Min(end, _limit + 1);
+        while (_count < target)
+        {
+            if (_count == _buffer.Length)
+            {
+                long grown = Math.Min(Math.Max((long)_buffer.Length * 2, target), Math.Min(_limit + 1, Array.MaxLength));
+                if (grown <= _buffer.Length) return false;
+                Array.Resize(ref _buffer, (int)grown);
+            }
+            int n = _stream.Read(_buffer, _count, _buffer.Length - _count);
+            if (n <= 0)
+            {
+                _stream = null;
+                return false;
+            }
+            _count += n;
+        }
+        return end <= _count;
+    }
+
+    public bool LimitReached => _count > _limit;
+
+    /// <summary>Reads everything that is left; used before handing the rest to a decompressor.</summary>
+    public void ReadToEnd()
+    {
+        while (Ensure((long)_count + 1)) { }
+    }
+}

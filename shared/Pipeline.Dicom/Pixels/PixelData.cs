@@ -1,0 +1,167 @@
+using System.Buffers.Binary;
+using Pipeline.Dicom.Codecs;
+
+namespace Pipeline.Dicom;
+
+/// <summary>
+/// The pixel data of one instance: frames decoded on demand to native little-endian bytes
+/// (as Explicit VR Little Endian holds them), to stored values or to modality values (rescaled).
+/// </summary>
+public sealed class PixelData
+{
+    private readonly ReadOnlyMemory<byte> _native;
+    private readonly DicomFragments? _fragments;
+    private readonly IFrameDecoder? _decoder;
+    private int[][]? _frameFragments;
+
+    private PixelData(PixelDescription description, TransferSyntax syntax, ReadOnlyMemory<byte> native, DicomFragments? fragments, IFrameDecoder? decoder)
+    {
+        Description = description;
+        TransferSyntax = syntax;
+        _native = native;
+        _fragments = fragments;
+        _decoder = decoder;
+    }
+
+    public PixelDescription Description { get; }
+    public TransferSyntax TransferSyntax { get; }
+    public int FrameCount => Description.Frames;
+
+    public static PixelData FromDataset(Dataset ds, TransferSyntax ts)
+    {
+        var element = ds[DicomTags.PixelData] ?? throw new DicomPixelDataException("no Pixel Data (7FE0,0010)");
+        var d = PixelDescription.FromDataset(ds);
+        switch (element)
+        {
+            case DicomValueElement v:
+                long needed = d.FrameBytes * d.Frames;
+                if (v.Value.Length < needed)
+                    throw new DicomPixelDataException(
+                        $"Pixel Data holds {v.Value.Length} bytes but {d.Rows}x{d.Columns}x{d.SamplesPerPixel} samples x {d.Frames} frames x {d.BitsAllocated} bits need {needed}");
+                return new PixelData(d, ts, v.Value, null, null);
+            case DicomFragments f:
+                if (!ts.Encapsulated)
+                    throw new DicomPixelDataException($"encapsulated Pixel Data in non-encapsulated transfer syntax {ts}");
+                var decoder = FrameDecoders.For(ts);
+                return new PixelData(d, ts, default, f, decoder);
+            default:
+                throw new DicomPixelDataException("Pixel Data (7FE0,0010) is a sequence");
+        }
+    }
+
+    /// <summary>Native little-endian bytes of one frame (decoded if compressed).</summary>
+    public ReadOnlyMemory<byte> GetFrameBytes(int frame)
+    {
+        if ((uint)frame >= (uint)FrameCount)
+            throw new ArgumentOutOfRangeException(nameof(frame), $"frame {frame} of {FrameCount}");
+        int size = (int)Description.FrameBytes;
+        if (_fragments is null) return _native.Slice(frame * size, size);
+        var data = FrameCodestream(frame);
+        var output = new byte[size];
+        try
+        {
+            _decoder!.Decode(data.Span, Description, output);
+        }
+        catch (Exception e) when (e is not DicomException and (IndexOutOfRangeException or ArgumentException or InvalidOperationException or InvalidDataException))
+        {
+            throw new DicomPixelDataException($"frame {frame}: corrupt {TransferSyntax.Name} data ({e.Message})", e);
+        }
+        return output;
+    }
+
+    /// <summary>All frames as the (7FE0,0010) value of a native encoding: concatenated, padded to even length.</summary>
+    public byte[] ToNativeBytes()
+    {
+        long total = Description.FrameBytes * FrameCount;
+        var all = new byte[total + (total & 1)];
+        if (_fragments is null)
+        {
+            _native.Span[..(int)total].CopyTo(all);
+            return all;
+        }
+        for (int i = 0; i < FrameCount; i++)
+            GetFrameBytes(i).Span.CopyTo(all.AsSpan((int)(i * Description.FrameBytes)));
+        return all;
+    }
+
+    /// <summary>Stored values (masked to Bits Stored, sign-extended), samples interleaved.</summary>
+    public int[] GetStoredValues(int frame)
+    {
+        var d = Description;
+        if (d.BitsStored == 32 && !d.IsSigned)
+            throw new DicomPixelDataException("unsigned 32-bit stored values do not fit int; use GetFrame");
+        var result = new int[d.SamplesPerFrame];
+        var bytes = GetFrameBytes(frame).Span;
+        for (int i = 0; i < result.Length; i++) result[i] = (int)Stored(bytes, SourceIndex(i));
+        return result;
+    }
+
+    /// <summary>Modality values (stored x slope + intercept) of one frame, samples interleaved.</summary>
+    public float[] GetFrame(int frame)
+    {
+        var result = new float[Description.SamplesPerFrame];
+        GetFrame(frame, result);
+        return result;
+    }
+
+    public void GetFrame(int frame, Span<float> destination)
+    {
+        var d = Description;
+        if (destination.Length < d.SamplesPerFrame)
+            throw new ArgumentException($"destination holds {destination.Length} values, frame has {d.SamplesPerFrame}", nameof(destination));
+        var bytes = GetFrameBytes(frame).Span;
+        float slope = (float)d.RescaleSlope, intercept = (float)d.RescaleIntercept;
+        int n = d.SamplesPerFrame;
+        if (d.BitsAllocated == 16 && d.SamplesPerPixel == 1 && d.BitsStored == 16)
+        {
+            // Fast path for the common full-range 16-bit case.
+            if (d.IsSigned)
+                for (int i = 0; i < n; i++) destination[i] = BinaryPrimitives.ReadInt16LittleEndian(bytes[(2 * i)..]) * slope + intercept;
+            else
+                for (int i = 0; i < n; i++) destination[i] = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]) * slope + intercept;
+            return;
+        }
+        for (int i = 0; i < n; i++) destination[i] = (float)(Stored(bytes, SourceIndex(i)) * d.RescaleSlope + d.RescaleIntercept);
+    }
+
+    /// <summary>Index of interleaved sample i in the frame's byte layout (planar configuration 1 stores planes).</summary>
+    private int SourceIndex(int i)
+    {
+        var d = Description;
+        if (d.SamplesPerPixel == 1 || d.PlanarConfiguration == 0) return i;
+        int pixel = i / d.SamplesPerPixel, sample = i % d.SamplesPerPixel;
+        return sample * d.PixelsPerFrame + pixel;
+    }
+
+    private long Stored(ReadOnlySpan<byte> bytes, int index)
+    {
+        var d = Description;
+        ulong raw = d.BitsAllocated switch
+        {
+            8 => bytes[index],
+            16 => BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * index)..]),
+            _ => BinaryPrimitives.ReadUInt32LittleEndian(bytes[(4 * index)..]),
+        };
+        int shift = d.HighBit + 1 - d.BitsStored;
+        ulong mask = (1UL << d.BitsStored) - 1;
+        ulong v = (raw >> shift) & mask;
+        if (d.IsSigned && (v & (1UL << (d.BitsStored - 1))) != 0) return (long)v - (1L << d.BitsStored);
+        return (long)v;
+    }
+
+    /// <summary>The bytes of frame <paramref name="frame"/>'s codestream (its fragments joined).</summary>
+    private ReadOnlyMemory<byte> FrameCodestream(int frame)
+    {
+        _frameFragments ??= FragmentMap.Build(_fragments!, FrameCount, TransferSyntax);
+        var indices = _frameFragments[frame];
+        if (indices.Length == 1) return _fragments!.Fragments[indices[0]];
+        var joined = new byte[indices.Sum(i => (long)_fragments!.Fragments[i].Length)];
+        int at = 0;
+        foreach (var i in indices)
+        {
+            _fragments!.Fragments[i].Span.CopyTo(joined.AsSpan(at));
+            at += _fragments.Fragments[i].Length;
+        }
+        return joined;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+
+namespace Pipeline.Dicom.Tests;
+
+/// <summary>Runs a Debian oracle tool (dcmtk, dicom3tools, GDCM, dcm2niix); a missing tool fails the test.</summary>
+internal static class ExternalTool
+{
+    public sealed record Result(int ExitCode, string StdOut, string StdErr);
+
+    public static Result Run(string tool, params string[] args)
+    {
+        var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        Process process;
+        try
+        {
+            process = Process.Start(psi)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"{tool} is not installed (see infra/apt-packages.txt): {e.Message}");
+        }
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(60_000))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"{tool} {string.Join(' ', args)} timed out");
+            }
+            return new Result(process.ExitCode, stdout.Result, stderr.Result);
+        }
+    }
+
+    /// <summary>Runs and asserts exit code 0.</summary>
+    public static string Ok(string tool, params string[] args)
+    {
+        var r = Run(tool, args);
+        Assert.True(r.ExitCode == 0, $"{tool} {string.Join(' ', args)} exited {r.ExitCode}: {r.StdErr}{r.StdOut}");
+        return r.StdOut;
+    }
+
+    /// <summary>The (7FE0,0010) value bytes of a file as GDCM reads them (no decoding).</summary>
+    public static byte[] RawPixelData(string path, TempDir dir)
+    {
+        var output = dir.File("gdcmraw.raw");
+        Ok("gdcmraw", "-i", path, "-o", output, "-t", "7fe0,0010");
+        return File.ReadAllBytes(output);
+    }
+}
+
+/// <summary>A temporary folder deleted after the test.</summary>
+internal sealed class TempDir : IDisposable
+{
+    private int _counter;
+
+    public TempDir()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "pipeline-dicom-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string File(string name) => System.IO.Path.Combine(Path, $"{Interlocked.Increment(ref _counter)}-{name}");
+
+    public void Dispose()
+    {
+        // PIPELINE_DICOM_KEEP=1 keeps the files for inspection when a conformance test fails.
+        if (Environment.GetEnvironmentVariable("PIPELINE_DICOM_KEEP") == "1") return;
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
