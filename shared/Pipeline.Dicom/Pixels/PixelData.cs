@@ -23,6 +23,9 @@ public sealed class PixelData
         _decoder = decoder;
     }
 
+    /// <summary>Largest decoded/compressed size ratio accepted (RLE tops out at 64, JPEG runs of zero blocks near 256).</summary>
+    public const int MaxExpansion = 1024;
+
     public PixelDescription Description { get; }
     public TransferSyntax TransferSyntax { get; }
     public int FrameCount => Description.Frames;
@@ -43,6 +46,14 @@ public sealed class PixelData
                 if (!ts.Encapsulated)
                     throw new DicomPixelDataException($"encapsulated Pixel Data in non-encapsulated transfer syntax {ts}");
                 var decoder = FrameDecoders.For(ts);
+                // Frames never share fragments; and no codec here expands data more than
+                // MaxExpansion-fold, so a tiny file cannot make us allocate gigabytes.
+                if (d.Frames > f.Fragments.Count)
+                    throw new DicomPixelDataException($"{d.Frames} frames claimed but only {f.Fragments.Count} fragments present");
+                long compressed = f.Fragments.Sum(x => (long)x.Length);
+                if (d.FrameBytes * d.Frames > Math.Max(1 << 20, compressed * MaxExpansion))
+                    throw new DicomPixelDataException(
+                        $"{d.Frames} frames of {d.Rows}x{d.Columns}x{d.SamplesPerPixel}x{d.BitsAllocated} bits cannot come from {compressed} compressed bytes");
                 return new PixelData(d, ts, default, f, decoder);
             default:
                 throw new DicomPixelDataException("Pixel Data (7FE0,0010) is a sequence");
@@ -73,6 +84,7 @@ public sealed class PixelData
     public byte[] ToNativeBytes()
     {
         long total = Description.FrameBytes * FrameCount;
+        if (total > Array.MaxLength - 1) throw new DicomPixelDataException($"pixel data of {total} bytes is larger than one array");
         var all = new byte[total + (total & 1)];
         if (_fragments is null)
         {
