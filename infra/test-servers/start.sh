@@ -17,8 +17,8 @@ log() { echo "[test-servers] $*" >&2; }
 
 alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-# A port nobody listens on now (the kernel picks it). Ports are chosen once and kept in ports.env,
-# so a restart reuses them and several checkouts on one machine do not collide.
+# A port nobody listens on now (the kernel picks it), so several checkouts on one machine (and a
+# system RabbitMQ on 5672) never collide; tests read the chosen ports from settings.json.
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
 # ---- install what is missing ------------------------------------------------------------------
@@ -40,6 +40,11 @@ if [[ "$(cat "$here/node_modules/.pipeline-stamp" 2>/dev/null)" != "$stamp" ]]; 
 fi
 
 # ---- ports ------------------------------------------------------------------------------------
+# Kept while a server of ours runs (so it can be reused); picked anew when none does, in case
+# another program took one of the old ports meanwhile.
+if ! alive "$state/rabbitmq/server.pgid" && ! alive "$state/s3rver/server.pgid"; then
+    rm -f "$state/ports.env"
+fi
 if [[ ! -f "$state/ports.env" ]]; then
     cat >"$state/ports.env" <<EOF
 AMQP_PORT=$(free_port)
