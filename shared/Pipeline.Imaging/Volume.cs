@@ -36,6 +36,14 @@ public sealed class Volume
         return (min, max);
     }
 
+    /// <summary>Slices first .. first + count - 1, with the origin moved to the first of them.</summary>
+    public Volume Slab(int first, int count)
+    {
+        if (first < 0 || count <= 0 || first + count > Depth)
+            throw new ArgumentOutOfRangeException(nameof(count), $"slab {first}+{count} is outside 0..{Depth - 1}");
+        return new Volume(Slices.Skip(first).Take(count).ToArray(), Geometry with { Origin = Geometry.SlicePosition(first) });
+    }
+
     /// <summary>The same geometry with new slices (e.g. after noise or denoising).</summary>
     public Volume With(IReadOnlyList<Image> slices) => new(slices, Geometry);
 }
