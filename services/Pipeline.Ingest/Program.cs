@@ -1,9 +1,11 @@
 using Pipeline.Hosting;
+using Pipeline.Ingest;
 
-// The Ingest service: service defaults (settings, telemetry, health, bus); its consumers arrive with
-// the pipeline issue.
+// Ingest: bucket notifications + periodic listing -> series -> DenoiseSeries jobs.
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+builder.AddServiceDefaults(bus => bus.AddIngestConsumers());
+builder.AddObjectStore();
+builder.AddIngest();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 await app.RunAsync();

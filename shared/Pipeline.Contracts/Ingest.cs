@@ -12,6 +12,8 @@ namespace Pipeline.Contracts;
 /// <param name="Modality">Modality (0008,0060) of the series, e.g. "MR", "CT", "DX".</param>
 /// <param name="Revision">Increases when late instances reopen a processed series; outputs of a
 /// lower revision are replaced as a whole.</param>
+/// <param name="SourceFingerprint">Identifies the exact source instance set (keys, SOP UIDs, ETags);
+/// the worker copies it into the completion marker so ingest can tell "done" from "changed since".</param>
 public sealed record DenoiseSeries(
     string StudyInstanceUid,
     string SeriesInstanceUid,
@@ -19,7 +21,8 @@ public sealed record DenoiseSeries(
     string ModelVersion,
     JobPriority Priority,
     string Modality,
-    int Revision = 1) : IPipelineMessage
+    int Revision = 1,
+    string? SourceFingerprint = null) : IPipelineMessage
 {
     public int ContractVersion { get; init; } = Contracts.ContractVersion.Current;
 }

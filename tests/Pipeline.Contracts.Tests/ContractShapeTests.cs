@@ -53,3 +53,24 @@ public sealed class ContractShapeTests
         Assert.Equal("denoised/studies/1/series.json", new ObjectRef("denoised", "studies/1/series.json").ToString());
     }
 }
+
+public sealed class BucketLayoutTests
+{
+    [Fact]
+    public void Outputs_of_one_series_and_model_version_share_one_folder_and_the_marker_is_in_it()
+    {
+        var folder = BucketLayout.SeriesOutputFolder("1.2", "1.2.3", "cdae/1");
+
+        Assert.Equal("studies/1.2/series/1.2.3/models/cdae/1/", folder);
+        Assert.Equal(folder + "complete.json", BucketLayout.CompletionMarker("1.2", "1.2.3", "cdae/1"));
+        Assert.Equal(folder + "instances/2.25.99.dcm", BucketLayout.DerivedInstance("1.2", "1.2.3", "cdae/1", "2.25.99"));
+        Assert.NotEqual(folder, BucketLayout.SeriesOutputFolder("1.2", "1.2.3", "cdae/2"));
+    }
+
+    [Fact]
+    public void A_failure_record_key_keeps_the_source_bucket_and_key()
+    {
+        Assert.Equal("failures/ingest/incoming/study 1/x.dcm.json",
+            BucketLayout.FailureRecord(PipelineStage.Ingest, new ObjectRef("incoming", "study 1/x.dcm")));
+    }
+}

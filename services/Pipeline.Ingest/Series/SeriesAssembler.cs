@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Pipeline.Contracts;
 
 namespace Pipeline.Ingest.Series;
@@ -140,8 +142,8 @@ public sealed class SeriesAssembler(TimeSpan quietPeriod)
         public string? PublishedFingerprint { get; set; }
 
         // Every change to the set (a new object, or a re-upload of one) changes it.
-        public string Fingerprint() =>
-            string.Join('|', Instances.Values.Select(i => $"{i.Object}#{i.SopInstanceUid}#{ETags[i.Object]}").Order(StringComparer.Ordinal));
+        public string Fingerprint() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+            string.Join('\n', Instances.Values.Select(i => $"{i.Object}|{i.SopInstanceUid}|{ETags[i.Object]}").Order(StringComparer.Ordinal)))));
     }
 
     private sealed record FolderMarker(string Bucket, string Folder, HashSet<string>? ExpectedKeys);

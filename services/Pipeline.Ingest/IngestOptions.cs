@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+using Pipeline.Contracts;
+
+namespace Pipeline.Ingest;
+
+/// <summary>Ingest settings, configuration section "Ingest".</summary>
+public sealed class IngestOptions
+{
+    public const string Section = "Ingest";
+
+    /// <summary>Bucket where studies are dropped (read only: never modified).</summary>
+    [Required]
+    public string InputBucket { get; set; } = "incoming";
+
+    /// <summary>Bucket for derived series, markers, reports and failure records.</summary>
+    [Required]
+    public string OutputBucket { get; set; } = "denoised";
+
+    /// <summary>Model version the jobs ask for, e.g. "cdae/1".</summary>
+    [Required]
+    public string ModelVersion { get; set; } = "cdae/1";
+
+    /// <summary>A series with no new instance for this long is complete (when no marker says so sooner).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan QuietPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the whole input bucket is listed to catch objects whose events were lost.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// File name of the uploader's marker object. Its folder's series are complete when it appears; if
+    /// it is a JSON manifest listing "instances" (keys relative to its folder), when all of them were seen.
+    /// </summary>
+    [Required]
+    public string MarkerFileName { get; set; } = "_manifest.json";
+
+    /// <summary>Key prefixes whose drops jump the queue (e.g. "urgent/").</summary>
+    public List<string> UrgentPrefixes { get; set; } = [];
+
+    /// <summary>Priority of ordinary drops (a manifest may say "priority": "urgent" | "normal" | "bulk").</summary>
+    public JobPriority DefaultPriority { get; set; } = JobPriority.Normal;
+
+    /// <summary>Bytes fetched to read a header; a longer header is read from the whole object.</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int HeaderReadBytes { get; set; } = 64 * 1024;
+}

@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pipeline.Contracts;
+using Pipeline.Dicom;
+using Pipeline.Ingest.Series;
+using Pipeline.Storage;
+
+namespace Pipeline.Ingest;
+
+/// <summary>
+/// The ingest logic: reads each new object's header, groups instances into series, and publishes one
+/// job per complete series. Every entry point is idempotent (events and listings may repeat). Calls
+/// must be serialised by the owner (<see cref="IngestWorker"/>).
+/// </summary>
+public sealed partial class IngestProcessor(
+    IObjectStore store,
+    IPublishEndpoint publisher,
+    IOptions<IngestOptions> options,
+    TimeProvider clock,
+    ILogger<IngestProcessor> logger)
+{
+    public static readonly ActivitySource Activity = new("Pipeline.Ingest");
+    private static readonly Meter Meter = new("Pipeline.Ingest");
+    private static readonly Counter<long> InstancesRead = Meter.CreateCounter<long>("pipeline.ingest.instances", description: "Instances whose header was read");
+    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pipeline.ingest.failures", description: "Objects recorded as failed at ingest");
+    private static readonly Counter<long> JobsPublished = Meter.CreateCounter<long>("pipeline.ingest.jobs", description: "Denoise jobs published");
+
+    private readonly IngestOptions _options = options.Value;
+    private readonly SeriesAssembler _assembler = new(options.Value.QuietPeriod);
+    private readonly Dictionary<string, JobPriority> _folderPriority = new(StringComparer.Ordinal);
+
+    /// <summary>When the next quiet period ends, so the owner knows when to call <see cref="PublishDueAsync"/>.</summary>
+    public DateTimeOffset? NextDeadline => _assembler.NextQuietDeadline();
+
+    /// <summary>Handles one object of the input bucket (from an event or a listing).</summary>
+    public async Task ObserveAsync(ObjectRef obj, string? etag, long? size, CancellationToken ct)
+    {
+        if (obj.Bucket != _options.InputBucket) return;
+        if (Path.GetFileName(obj.Key) == _options.MarkerFileName)
+        {
+            await ObserveMarkerAsync(obj, ct);
+            return;
+        }
+
+        InstanceHeader header;
+        try
+        {
+            header = await ReadHeaderAsync(obj, size, ct);
+        }
+        catch (Exception e) when (e is DicomException or EndOfStreamException or InvalidDataException or ObjectNotFoundException)
+        {
+            if (_assembler.ObserveUnreadable(obj, etag))
+                await RecordFailureAsync(obj, $"not a readable DICOM instance: {e.Message}", e.GetType().Name, null, null, ct);
+            return;
+        }
+
+        if (_assembler.ObserveInstance(header, etag, clock.GetUtcNow()))
+        {
+            InstancesRead.Add(1, new KeyValuePair<string, object?>("modality", header.Modality));
+            LogInstance(logger, ObjectId.Of(obj), header.Modality);
+        }
+    }
+
+    /// <summary>Lists a folder (or the whole bucket) and observes every object in it.</summary>
+    public async Task ReconcileAsync(string prefix, CancellationToken ct)
+    {
+        using var activity = Activity.StartActivity("ingest.reconcile");
+        var count = 0;
+        await foreach (var listed in store.ListAsync(_options.InputBucket, prefix, ct))
+        {
+            await ObserveAsync(new ObjectRef(_options.InputBucket, listed.Key), listed.ETag, listed.Size, ct);
+            count++;
+        }
+        activity?.SetTag("pipeline.objects", count);
+    }
+
+    /// <summary>Publishes a job for every complete series whose current instance set has no job yet.</summary>
+    public async Task<int> PublishDueAsync(CancellationToken ct)
+    {
+        var published = 0;
+        foreach (var series in _assembler.Due(clock.GetUtcNow()))
+        {
+            using var activity = Activity.StartActivity("ingest.series-complete");
+            activity?.SetTag("pipeline.series", series.Key.SeriesInstanceUid);
+            activity?.SetTag("pipeline.instances", series.Instances.Count);
+            var (study, uid) = (series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid);
+
+            foreach (var skipped in series.NotDenoisable)
+                await RecordFailureAsync(skipped.Object, skipped.NotDenoisableReason!, "NotDenoisable", study, uid, ct);
+
+            if (series.Instances.Count == 0)
+            {
+                var reason = series.NotDenoisable.Select(i => i.NotDenoisableReason).FirstOrDefault() ?? "no instances";
+                var record = BucketLayout.FailureRecord(PipelineStage.Ingest, series.NotDenoisable[0].Object);
+                await publisher.Publish(new SeriesNotDenoisable(study, uid, reason, new ObjectRef(_options.OutputBucket, record)), ct);
+                _assembler.MarkPublished(series);
+                continue;
+            }
+
+            var revision = await RevisionToPublishAsync(series, ct);
+            if (revision is null)
+            {
+                LogAlreadyDone(logger, uid, _options.ModelVersion);
+                _assembler.MarkPublished(series);
+                continue;
+            }
+
+            var job = new DenoiseSeries(study, uid, series.Instances.Select(i => i.Object).ToList(),
+                _options.ModelVersion, PriorityOf(series), series.Modality, revision.Value, series.Fingerprint);
+            await publisher.Publish(job, context => context.SetPriority((byte)job.Priority), ct);
+            _assembler.MarkPublished(series with { Revision = revision.Value });
+            JobsPublished.Add(1, new KeyValuePair<string, object?>("priority", job.Priority.ToString()));
+            LogPublished(logger, uid, job.Instances.Count, revision.Value, job.Priority);
+            published++;
+        }
+        return published;
+    }
+
+    /// <summary>
+    /// Null when the completion marker for this model version already covers exactly this instance set
+    /// (done in an earlier run); otherwise the revision to publish, above any revision already written.
+    /// </summary>
+    private async Task<int?> RevisionToPublishAsync(CompleteSeries series, CancellationToken ct)
+    {
+        var markerKey = BucketLayout.CompletionMarker(series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid, _options.ModelVersion);
+        SeriesCompletion? marker;
+        try
+        {
+            await using var stream = await store.OpenReadAsync(_options.OutputBucket, markerKey, cancellationToken: ct);
+            marker = await JsonSerializer.DeserializeAsync<SeriesCompletion>(stream, cancellationToken: ct);
+        }
+        catch (Exception e) when (e is ObjectNotFoundException or BucketNotFoundException)
+        {
+            return series.Revision;
+        }
+        catch (JsonException)
+        {
+            marker = null; // an unreadable marker is treated as "changed": the series is redone
+        }
+        if (marker?.SourceFingerprint == series.Fingerprint) return null;
+        return Math.Max(series.Revision, (marker?.Revision ?? 0) + 1);
+    }
+
+    private async Task<InstanceHeader> ReadHeaderAsync(ObjectRef obj, long? size, CancellationToken ct)
+    {
+        var partial = size is null || size > _options.HeaderReadBytes;
+        if (partial && size is not null)
+        {
+            try
+            {
+                await using var head = await store.OpenReadAsync(obj.Bucket, obj.Key, new ByteRange(0, _options.HeaderReadBytes), ct);
+                var header = InstanceHeaderReader.Read(obj, await BufferAsync(head, ct));
+                if (header.NotDenoisableReason is null) return header;
+                // "no pixel data" may only mean the header is longer than the range: read it whole below.
+            }
+            catch (Exception e) when (e is DicomException or EndOfStreamException)
+            {
+                // The header is longer than the range read: read the whole object below.
+            }
+        }
+        await using var whole = await store.OpenReadAsync(obj.Bucket, obj.Key, cancellationToken: ct);
+        return InstanceHeaderReader.Read(obj, await BufferAsync(whole, ct));
+    }
+
+    private static async Task<MemoryStream> BufferAsync(Stream source, CancellationToken ct)
+    {
+        var buffer = new MemoryStream();
+        await source.CopyToAsync(buffer, ct);
+        buffer.Position = 0;
+        return buffer;
+    }
+
+    private async Task ObserveMarkerAsync(ObjectRef marker, CancellationToken ct)
+    {
+        var folder = marker.Key[..(marker.Key.Length - _options.MarkerFileName.Length)];
+        IReadOnlyCollection<string>? expected = null;
+        try
+        {
+            await using var stream = await store.OpenReadAsync(marker.Bucket, marker.Key, cancellationToken: ct);
+            var manifest = await BufferAsync(stream, ct);
+            if (manifest.Length > 0)
+            {
+                var parsed = JsonSerializer.Deserialize<UploadManifest>(manifest, ManifestJson) ?? new UploadManifest();
+                expected = parsed.Instances?.Select(k => folder + k).ToList();
+                if (Enum.TryParse<JobPriority>(parsed.Priority, ignoreCase: true, out var priority))
+                    _folderPriority[folder] = priority;
+            }
+        }
+        catch (JsonException e)
+        {
+            await RecordFailureAsync(marker, $"manifest is not valid JSON ({e.Message}); treated as a marker without a list", nameof(JsonException), null, null, ct);
+        }
+        _assembler.ObserveMarker(marker.Bucket, folder, expected);
+        await ReconcileAsync(folder, ct); // objects whose events have not arrived yet
+    }
+
+    private JobPriority PriorityOf(CompleteSeries series)
+    {
+        var key = series.Instances[0].Object.Key;
+        if (_options.UrgentPrefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal))) return JobPriority.Urgent;
+        var byManifest = _folderPriority.Where(f => key.StartsWith(f.Key, StringComparison.Ordinal))
+            .OrderByDescending(f => f.Key.Length).Select(f => (JobPriority?)f.Value).FirstOrDefault();
+        return byManifest ?? _options.DefaultPriority;
+    }
+
+    private async Task RecordFailureAsync(ObjectRef source, string reason, string errorType, string? study, string? series, CancellationToken ct)
+    {
+        var key = BucketLayout.FailureRecord(PipelineStage.Ingest, source);
+        var record = new FailureRecord(source, PipelineStage.Ingest, reason, errorType, clock.GetUtcNow(), 1, study, series);
+        await store.PutAsync(_options.OutputBucket, key, new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(record, RecordJson)),
+            new ObjectWriteOptions("application/json"), ct);
+        await publisher.Publish(new InstanceFailed(source, PipelineStage.Ingest, reason, new ObjectRef(_options.OutputBucket, key), study, series), ct);
+        Failures.Add(1);
+        LogFailure(logger, ObjectId.Of(source), reason);
+    }
+
+    private static readonly JsonSerializerOptions ManifestJson = new() { PropertyNameCaseInsensitive = true };
+    private static readonly JsonSerializerOptions RecordJson = new() { WriteIndented = true };
+
+    /// <summary>The optional JSON body of the uploader's marker object.</summary>
+    private sealed record UploadManifest(List<string>? Instances = null, string? Priority = null);
+
+    [LoggerMessage(1001, LogLevel.Debug, "Read header of object {ObjectId} ({Modality})")]
+    private static partial void LogInstance(ILogger logger, string objectId, string modality);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Ingest failure for object {ObjectId}: {Reason} (see the failure record)")]
+    private static partial void LogFailure(ILogger logger, string objectId, string reason);
+
+    [LoggerMessage(1003, LogLevel.Information, "Published denoise job for series {SeriesUid}: {Count} instances, revision {Revision}, priority {Priority}")]
+    private static partial void LogPublished(ILogger logger, string seriesUid, int count, int revision, JobPriority priority);
+
+    [LoggerMessage(1004, LogLevel.Information, "Series {SeriesUid} already done for model {ModelVersion}: skipped")]
+    private static partial void LogAlreadyDone(ILogger logger, string seriesUid, string modelVersion);
+}

@@ -1,0 +1,27 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Pipeline.Hosting;
+using Pipeline.Ingest.Notifications;
+
+namespace Pipeline.Ingest;
+
+/// <summary>Wires the ingest service into a host (its own process, or the embedded all-in-one host).</summary>
+public static class IngestRegistration
+{
+    /// <summary>Bus side: the consumer of the object store's bucket notifications.</summary>
+    public static void AddIngestConsumers(this IBusRegistrationConfigurator bus) =>
+        bus.AddConsumer<BucketNotificationConsumer, BucketNotificationConsumerDefinition>();
+
+    /// <summary>Service side: settings, the ingest loop and its state.</summary>
+    public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
+    {
+        builder.AddValidatedOptions<IngestOptions>(IngestOptions.Section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IngestInbox>();
+        builder.Services.AddSingleton<IngestProcessor>();
+        builder.Services.AddHostedService<IngestWorker>();
+        return builder;
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pipeline.Storage;
+
+namespace Pipeline.Ingest;
+
+/// <summary>
+/// The one loop that owns ingest state: drains bucket events, lists the whole input bucket every
+/// reconcile interval (nothing is missed if events are lost or the service was down), and publishes
+/// jobs when series complete. A storage or broker error is logged and retried, never fatal.
+/// </summary>
+public sealed partial class IngestWorker(
+    IngestProcessor processor,
+    IngestInbox inbox,
+    IObjectStore store,
+    IOptions<IngestOptions> options,
+    TimeProvider clock,
+    ILogger<IngestWorker> logger) : BackgroundService
+{
+    private static readonly TimeSpan ErrorBackoff = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var nextReconcile = clock.GetUtcNow();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (clock.GetUtcNow() >= nextReconcile)
+                {
+                    await store.EnsureBucketAsync(settings.InputBucket, stoppingToken);
+                    await store.EnsureBucketAsync(settings.OutputBucket, stoppingToken);
+                    await processor.ReconcileAsync("", stoppingToken);
+                    nextReconcile = clock.GetUtcNow() + settings.ReconcileInterval;
+                }
+
+                while (inbox.Reader.TryRead(out var created))
+                    await processor.ObserveAsync(created.Object, created.ETag, created.Size, stoppingToken);
+                await processor.PublishDueAsync(stoppingToken);
+
+                await WaitForWorkAsync(Earliest(nextReconcile, processor.NextDeadline), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogLoopError(logger, e);
+                await Task.Delay(ErrorBackoff, clock, stoppingToken);
+            }
+        }
+    }
+
+    private DateTimeOffset Earliest(DateTimeOffset a, DateTimeOffset? b) => b is { } v && v < a ? v : a;
+
+    /// <summary>Sleeps until the deadline or until an event arrives, whichever is first.</summary>
+    private async Task WaitForWorkAsync(DateTimeOffset until, CancellationToken ct)
+    {
+        var delay = until - clock.GetUtcNow();
+        if (delay <= TimeSpan.Zero) return;
+        using var timeout = new CancellationTokenSource(delay, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        try
+        {
+            await inbox.Reader.WaitToReadAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // deadline reached
+        }
+    }
+
+    [LoggerMessage(1100, LogLevel.Error, "Ingest loop error; retrying")]
+    private static partial void LogLoopError(ILogger logger, Exception exception);
+}

@@ -1,0 +1,45 @@
+using Pipeline.Contracts;
+using Pipeline.Dicom;
+
+namespace Pipeline.Ingest.Series;
+
+/// <summary>Reads what ingest needs from a DICOM header, without pixel data.</summary>
+public static class InstanceHeaderReader
+{
+    /// <summary>
+    /// Parses the header of <paramref name="obj"/>. Throws a <see cref="DicomException"/> with a
+    /// specific reason when the object is not a usable DICOM instance.
+    /// </summary>
+    public static InstanceHeader Read(ObjectRef obj, Stream content)
+    {
+        var file = DicomFile.ReadHeader(content);
+        var ds = file.Dataset;
+        var study = Required(ds, DicomTags.StudyInstanceUID, "Study Instance UID");
+        var series = Required(ds, DicomTags.SeriesInstanceUID, "Series Instance UID");
+        var sop = Required(ds, DicomTags.SOPInstanceUID, "SOP Instance UID");
+        int? number = ds.TryGetInt(DicomTags.InstanceNumber, out var n) ? n : null;
+        var position = InstanceHeader.SlicePositionOf(ds.GetDoubles(DicomTags.ImagePositionPatient), ds.GetDoubles(DicomTags.ImageOrientationPatient));
+        return new InstanceHeader(obj, study, series, sop, ds.GetString(DicomTags.Modality) ?? "OT", number, position, NotDenoisable(file));
+    }
+
+    private static string Required(Dataset ds, DicomTag tag, string name)
+    {
+        var value = ds.GetString(tag);
+        return string.IsNullOrWhiteSpace(value)
+            ? throw new DicomException($"missing {name} {tag}: cannot group the instance into a series")
+            : value;
+    }
+
+    private static string? NotDenoisable(DicomFile file)
+    {
+        var ds = file.Dataset;
+        if (!ds.Contains(DicomTags.PixelData) && file.PixelDataLocation is null)
+            return "no pixel data (not an image)";
+        if (!file.TransferSyntax.IsSupported)
+            return $"unsupported transfer syntax {file.TransferSyntax}";
+        var samples = ds.GetInt(DicomTags.SamplesPerPixel, 1);
+        if (samples != 1)
+            return $"colour image ({samples} samples per pixel, {ds.GetString(DicomTags.PhotometricInterpretation)}): only single-channel images are denoised";
+        return null;
+    }
+}

@@ -1,0 +1,98 @@
+namespace Pipeline.Contracts;
+
+/// <summary>
+/// Where the pipeline puts things in the object store. Keys are stable and deterministic, so re-running
+/// a job rewrites the same objects. Inputs are never modified or deleted.
+/// <code>
+/// {output}/studies/{study}/series/{series}/models/{model version}/
+///     instances/{derived SOP Instance UID}.dcm   the derived (denoised) instances
+///     complete.json                              completion marker, written LAST
+///     report.json, montage.png                   evaluation outputs
+/// {output}/failures/{stage}/{source bucket}/{source key}.json   one record per failed object
+/// </code>
+/// A model version is "{model name}/{number}", e.g. "cdae/1", so it spans two key segments.
+/// </summary>
+public static class BucketLayout
+{
+    /// <summary>Folder of one series' outputs for one model version (ends with '/').</summary>
+    public static string SeriesOutputFolder(string studyUid, string seriesUid, string modelVersion) =>
+        $"studies/{studyUid}/series/{seriesUid}/models/{modelVersion}/";
+
+    /// <summary>Key of a derived instance.</summary>
+    public static string DerivedInstance(string studyUid, string seriesUid, string modelVersion, string derivedSopInstanceUid) =>
+        SeriesOutputFolder(studyUid, seriesUid, modelVersion) + $"instances/{derivedSopInstanceUid}.dcm";
+
+    /// <summary>Key of the completion marker: the series is done for this model version when it exists.</summary>
+    public static string CompletionMarker(string studyUid, string seriesUid, string modelVersion) =>
+        SeriesOutputFolder(studyUid, seriesUid, modelVersion) + "complete.json";
+
+    /// <summary>Key of the evaluation report.</summary>
+    public static string Report(string studyUid, string seriesUid, string modelVersion) =>
+        SeriesOutputFolder(studyUid, seriesUid, modelVersion) + "report.json";
+
+    /// <summary>Key of the before/after/difference montage.</summary>
+    public static string Montage(string studyUid, string seriesUid, string modelVersion) =>
+        SeriesOutputFolder(studyUid, seriesUid, modelVersion) + "montage.png";
+
+    /// <summary>Key of the failure record for one source object at one stage.</summary>
+    public static string FailureRecord(PipelineStage stage, ObjectRef source) =>
+        $"failures/{stage.ToString().ToLowerInvariant()}/{source.Bucket}/{source.Key}.json";
+}
+
+/// <summary>
+/// The JSON document written at <see cref="BucketLayout.FailureRecord"/>: what failed, where, why.
+/// Contains no patient data (UIDs only).
+/// </summary>
+/// <param name="Source">The object that failed.</param>
+/// <param name="Stage">Pipeline stage.</param>
+/// <param name="Reason">Specific, human-readable reason.</param>
+/// <param name="ErrorType">Exception type name, for grouping on dashboards.</param>
+/// <param name="OccurredAt">When it failed (UTC).</param>
+/// <param name="Attempts">How many times it was tried.</param>
+/// <param name="StudyInstanceUid">Study UID when known.</param>
+/// <param name="SeriesInstanceUid">Series UID when known.</param>
+/// <param name="ModelVersion">Model version when the failure is model-specific.</param>
+public sealed record FailureRecord(
+    ObjectRef Source,
+    PipelineStage Stage,
+    string Reason,
+    string ErrorType,
+    DateTimeOffset OccurredAt,
+    int Attempts = 1,
+    string? StudyInstanceUid = null,
+    string? SeriesInstanceUid = null,
+    string? ModelVersion = null)
+{
+    public int ContractVersion { get; init; } = Contracts.ContractVersion.Current;
+}
+
+/// <summary>
+/// The completion marker at <see cref="BucketLayout.CompletionMarker"/>, written LAST by the denoise
+/// worker: its presence means every derived instance of this revision is in place.
+/// </summary>
+/// <param name="StudyInstanceUid">Study UID.</param>
+/// <param name="SeriesInstanceUid">Source series UID.</param>
+/// <param name="DerivedSeriesInstanceUid">Derived series UID.</param>
+/// <param name="ModelVersion">Model version used.</param>
+/// <param name="Revision">Job revision (see <see cref="DenoiseSeries.Revision"/>).</param>
+/// <param name="SourceFingerprint">Copied from the job.</param>
+/// <param name="Instances">Source and derived instances, in slice order.</param>
+/// <param name="FailedInstances">Source instances that failed alone (each has a failure record).</param>
+/// <param name="CompletedAt">When the marker was written.</param>
+/// <param name="Timings">Seconds per step ("fetch", "decode", "inference", "write").</param>
+/// <param name="Metrics">Series-level summary figures, when computed.</param>
+public sealed record SeriesCompletion(
+    string StudyInstanceUid,
+    string SeriesInstanceUid,
+    string DerivedSeriesInstanceUid,
+    string ModelVersion,
+    int Revision,
+    string? SourceFingerprint,
+    IReadOnlyList<DenoisedInstance> Instances,
+    IReadOnlyList<ObjectRef> FailedInstances,
+    DateTimeOffset CompletedAt,
+    IReadOnlyDictionary<string, double> Timings,
+    IReadOnlyDictionary<string, double>? Metrics = null)
+{
+    public int ContractVersion { get; init; } = Contracts.ContractVersion.Current;
+}

@@ -1,0 +1,188 @@
+using System.Text;
+using System.Text.Json;
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Pipeline.Contracts;
+using Pipeline.Dicom;
+using Pipeline.Storage;
+using Pipeline.Storage.Local;
+
+namespace Pipeline.Ingest.Tests;
+
+/// <summary>Ingest against a real local-folder store, real DICOM files and MassTransit's in-memory test harness.</summary>
+public sealed class IngestProcessorTests : IAsyncLifetime
+{
+    private const string Study = "1.2.826.0.1.3680043.2.1125.1";
+    private const string Series = "1.2.826.0.1.3680043.2.1125.1.2";
+    private readonly string _root = Directory.CreateTempSubdirectory("ingest-tests-").FullName;
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 25, 1, 0, 0, TimeSpan.Zero));
+    private readonly IngestOptions _options = new() { QuietPeriod = TimeSpan.FromMinutes(1), ModelVersion = "cdae/1" };
+    private LocalFolderObjectStore _store = null!;
+    private ServiceProvider _provider = null!;
+    private ITestHarness _harness = null!;
+
+    public async Task InitializeAsync()
+    {
+        _store = new LocalFolderObjectStore(new LocalFolderStorageOptions { Root = _root });
+        await _store.EnsureBucketAsync("incoming");
+        await _store.EnsureBucketAsync("denoised");
+        _provider = new ServiceCollection().AddMassTransitTestHarness().BuildServiceProvider(true);
+        _harness = _provider.GetRequiredService<ITestHarness>();
+        _harness.TestInactivityTimeout = TimeSpan.FromMilliseconds(300);
+        await _harness.Start();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _harness.Stop();
+        await _provider.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private IngestProcessor NewProcessor() =>
+        new(_store, _harness.Bus, Options.Create(_options), _clock, NullLogger<IngestProcessor>.Instance);
+
+    private static byte[] Slice(int instanceNumber, double z, string series = Series, int privateBytes = 0)
+    {
+        var file = MrImage.Create(new MrImageSpec
+        {
+            StudyInstanceUid = Study,
+            SeriesInstanceUid = series,
+            SopInstanceUid = $"{series}.{instanceNumber}",
+            InstanceNumber = instanceNumber,
+            FrameOfReferenceUid = Study + ".9",
+            Rows = 4,
+            Columns = 4,
+            Plane = new ImagePlane { PositionPatient = [0, 0, z], OrientationPatient = [1, 0, 0, 0, 1, 0], PixelSpacing = [1, 1] },
+        }, new float[16]);
+        if (privateBytes > 0)
+            file.Dataset.SetString(new DicomTag(0x0029, 0x0010), "PIPELINE TEST").SetBytes(new DicomTag(0x0029, 0x1010), DicomVR.OB, new byte[privateBytes]);
+        using var buffer = new MemoryStream();
+        file.Save(buffer);
+        return buffer.ToArray();
+    }
+
+    private Task Put(string key, byte[] bytes) => _store.PutBytesAsync("incoming", key, bytes);
+
+    [Fact]
+    public async Task A_dropped_series_becomes_one_job_ordered_by_slice_position_once_quiet_and_a_bad_file_fails_alone()
+    {
+        await Put("study/ser/c.dcm", Slice(1, 20.0));
+        await Put("study/ser/a.dcm", Slice(2, -5.0));
+        await Put("study/ser/b.dcm", Slice(3, 7.5));
+        await Put("study/ser/readme.txt", Encoding.UTF8.GetBytes("not dicom"));
+        var processor = NewProcessor();
+
+        await processor.ReconcileAsync("", default);
+        Assert.Equal(0, await processor.PublishDueAsync(default));
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await processor.PublishDueAsync(default));
+
+        var job = _harness.Published.Select<DenoiseSeries>().Single().Context.Message;
+        Assert.Equal(["study/ser/a.dcm", "study/ser/b.dcm", "study/ser/c.dcm"], job.Instances.Select(i => i.Key));
+        Assert.Equal((Study, Series, "MR", "cdae/1", 1), (job.StudyInstanceUid, job.SeriesInstanceUid, job.Modality, job.ModelVersion, job.Revision));
+
+        var failed = _harness.Published.Select<InstanceFailed>().Single().Context.Message;
+        Assert.Equal("study/ser/readme.txt", failed.Source.Key);
+        var record = JsonSerializer.Deserialize<FailureRecord>(await _store.GetBytesAsync("denoised", failed.FailureRecord.Key))!;
+        Assert.Equal(PipelineStage.Ingest, record.Stage);
+        Assert.Contains("not a readable DICOM instance", record.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Listing_the_bucket_again_publishes_nothing_new()
+    {
+        await Put("s/1.dcm", Slice(1, 0));
+        var processor = NewProcessor();
+        await processor.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(1, await processor.PublishDueAsync(default));
+
+        await processor.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(0, await processor.PublishDueAsync(default));
+    }
+
+    [Fact]
+    public async Task A_series_already_completed_for_this_model_version_is_skipped_after_a_restart_unless_it_changed()
+    {
+        await Put("s/1.dcm", Slice(1, 0));
+        var first = NewProcessor();
+        await first.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        await first.PublishDueAsync(default);
+        var job = _harness.Published.Select<DenoiseSeries>().Single().Context.Message;
+        var marker = new SeriesCompletion(Study, Series, "2.25.1", "cdae/1", job.Revision, job.SourceFingerprint, [], [], _clock.GetUtcNow(), new Dictionary<string, double>());
+        await _store.PutBytesAsync("denoised", BucketLayout.CompletionMarker(Study, Series, "cdae/1"), JsonSerializer.SerializeToUtf8Bytes(marker));
+
+        var restarted = NewProcessor(); // a new process: no memory of the first run
+        await restarted.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(0, await restarted.PublishDueAsync(default));
+
+        await Put("s/2.dcm", Slice(2, 1)); // arrived while ingest was down
+        var again = NewProcessor();
+        await again.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(1, await again.PublishDueAsync(default));
+        var redo = _harness.Published.Select<DenoiseSeries>().Last().Context.Message;
+        Assert.Equal(2, redo.Revision);
+        Assert.Equal(2, redo.Instances.Count);
+    }
+
+    [Fact]
+    public async Task A_manifest_listing_the_instances_completes_the_series_without_waiting_and_sets_the_priority()
+    {
+        await Put("urgent-study/1.dcm", Slice(1, 0));
+        await Put("urgent-study/2.dcm", Slice(2, 1));
+        var processor = NewProcessor();
+        await processor.ReconcileAsync("", default);
+        Assert.Equal(0, await processor.PublishDueAsync(default));
+
+        await Put("urgent-study/_manifest.json", Encoding.UTF8.GetBytes("""{"instances":["1.dcm","2.dcm"],"priority":"urgent"}"""));
+        await processor.ObserveAsync(new ObjectRef("incoming", "urgent-study/_manifest.json"), "m1", null, default);
+
+        Assert.Equal(1, await processor.PublishDueAsync(default)); // no clock advance
+        var job = _harness.Published.Select<DenoiseSeries>().Single().Context.Message;
+        Assert.Equal(JobPriority.Urgent, job.Priority);
+    }
+
+    [Fact]
+    public async Task A_header_longer_than_the_first_range_read_is_read_from_the_whole_object()
+    {
+        _options.HeaderReadBytes = 1024;
+        await Put("s/big-header.dcm", Slice(1, 0, privateBytes: 4000));
+        var processor = NewProcessor();
+
+        await processor.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(1, await processor.PublishDueAsync(default));
+        Assert.Empty(_harness.Published.Select<InstanceFailed>());
+    }
+
+    [Fact]
+    public async Task A_series_of_colour_images_is_reported_as_not_denoisable_with_the_reason()
+    {
+        var file = DicomFile.Open(Slice(1, 0));
+        file.Dataset.SetNumber(DicomTags.SamplesPerPixel, 3).SetString(DicomTags.PhotometricInterpretation, "RGB");
+        using var buffer = new MemoryStream();
+        file.Save(buffer);
+        await Put("colour/1.dcm", buffer.ToArray());
+        var processor = NewProcessor();
+
+        await processor.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        await processor.PublishDueAsync(default);
+
+        var report = _harness.Published.Select<SeriesNotDenoisable>().Single().Context.Message;
+        Assert.Contains("colour image (3 samples per pixel, RGB)", report.Reason, StringComparison.Ordinal);
+        Assert.Empty(_harness.Published.Select<DenoiseSeries>());
+        Assert.True(await _store.ExistsAsync("denoised", report.FailureRecord.Key));
+    }
+}
