@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
 using Pipeline.Dicom;
+using Pipeline.Hosting;
 using Pipeline.Ingest.Series;
 using Pipeline.Storage;
 
@@ -111,7 +112,7 @@ public sealed partial class IngestProcessor(
 
             var job = new DenoiseSeries(study, uid, series.Instances.Select(i => i.Object).ToList(),
                 _options.ModelVersion, PriorityOf(series), series.Modality, revision.Value, series.Fingerprint);
-            await publisher.Publish(job, context => context.SetPriority((byte)job.Priority), ct);
+            await publisher.Publish(job, context => context.TrySetPriority((byte)job.Priority), ct);
             _assembler.MarkPublished(series with { Revision = revision.Value });
             JobsPublished.Add(1, new KeyValuePair<string, object?>("priority", job.Priority.ToString()));
             LogPublished(logger, uid, job.Instances.Count, revision.Value, job.Priority);
