@@ -33,6 +33,7 @@ public sealed partial class IngestProcessor(
     private readonly IngestOptions _options = options.Value;
     private readonly SeriesAssembler _assembler = new(options.Value.QuietPeriod);
     private readonly Dictionary<string, JobPriority> _folderPriority = new(StringComparer.Ordinal);
+    private readonly Dictionary<ObjectRef, string?> _seenMarkers = [];
 
     /// <summary>When the next quiet period ends, so the owner knows when to call <see cref="PublishDueAsync"/>.</summary>
     public DateTimeOffset? NextDeadline => _assembler.NextQuietDeadline();
@@ -43,6 +44,9 @@ public sealed partial class IngestProcessor(
         if (obj.Bucket != _options.InputBucket) return;
         if (Path.GetFileName(obj.Key) == _options.MarkerFileName)
         {
+            // Seen before the folder is listed: the listing meets the marker again and must stop there.
+            if (_seenMarkers.TryGetValue(obj, out var seen) && seen == etag) return;
+            _seenMarkers[obj] = etag;
             await ObserveMarkerAsync(obj, ct);
             return;
         }
