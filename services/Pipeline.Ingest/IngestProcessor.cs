@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
 using Pipeline.Dicom;
-using Pipeline.Hosting;
 using Pipeline.Ingest.Series;
 using Pipeline.Storage;
 
