@@ -127,10 +127,22 @@ public sealed class PixelData
         if (d.BitsAllocated == 16 && d.SamplesPerPixel == 1 && d.BitsStored == 16)
         {
             // Fast path for the common full-range 16-bit case.
-            if (d.IsSigned)
-                for (int i = 0; i < n; i++) destination[i] = BinaryPrimitives.ReadInt16LittleEndian(bytes[(2 * i)..]) * slope + intercept;
+            // Values are little endian; reinterpret directly on little-endian hosts.
+            if (BitConverter.IsLittleEndian && d.IsSigned)
+            {
+                var words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(bytes[..(2 * n)]);
+                for (int i = 0; i < words.Length; i++) destination[i] = words[i] * slope + intercept;
+            }
+            else if (BitConverter.IsLittleEndian)
+            {
+                var words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(bytes[..(2 * n)]);
+                for (int i = 0; i < words.Length; i++) destination[i] = words[i] * slope + intercept;
+            }
             else
-                for (int i = 0; i < n; i++) destination[i] = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]) * slope + intercept;
+            {
+                for (int i = 0; i < n; i++)
+                    destination[i] = (d.IsSigned ? BinaryPrimitives.ReadInt16LittleEndian(bytes[(2 * i)..]) : BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..])) * slope + intercept;
+            }
             return;
         }
         for (int i = 0; i < n; i++) destination[i] = (float)(Stored(bytes, SourceIndex(i)) * d.RescaleSlope + d.RescaleIntercept);
