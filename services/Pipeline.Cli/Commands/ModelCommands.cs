@@ -1,3 +1,4 @@
+using Pipeline.Cli.Commands.Model;
 using Spectre.Console.Cli;
 
 namespace Pipeline.Cli.Commands;
@@ -7,6 +8,15 @@ internal static class ModelCommands
 {
     public static void AddModelCommands(this IConfigurator config)
     {
-        _ = config; // verbs arrive with their issue
+        config.AddBranch("model", model =>
+        {
+            model.SetDescription("Train, export and run denoising models.");
+            model.AddCommand<TrainCommand>("train")
+                .WithDescription("Train a denoising model on NIfTI volumes (slice-position split) and write a model folder.");
+            model.AddCommand<ExportCommand>("export")
+            .WithDescription("Re-export model.onnx from a model folder's weights and refresh the manifest hashes.");
+            model.AddCommand<DenoiseCommand>("denoise")
+            .WithDescription("Denoise a NIfTI volume (optionally adding seeded noise first) and write float32 raw slices.");
+        });
     }
 }

@@ -52,7 +52,7 @@ public sealed class TorchSharpEngine : IDenoisingEngine
         // Synchronous on one thread: dispose scopes are per thread.
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var x = tensor(input.Span.ToArray(), [batch, channels, height, width]).to(_device);
+        var x = Tensors.Copy(input.Span.ToArray(), batch, channels, height, width).to(_device);
         var y = _network.forward(x).cpu().contiguous();
         y.data<float>().CopyTo(output.Span);
     }

@@ -1,0 +1,141 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Security.Cryptography;
+using Pipeline.Denoising.Architectures;
+using Pipeline.Denoising.Models;
+using Pipeline.Denoising.Training.Inference;
+using Pipeline.Denoising.Training.Training;
+using Pipeline.Imaging.Nifti;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Pipeline.Cli.Commands.Model;
+
+/// <summary>`pipeline model train`: trains on NIfTI volumes split by slice position, shows progress, writes a model folder.</summary>
+internal sealed class TrainCommand : Command<TrainCommand.Settings>
+{
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<NIFTI>"), Description("Clean NIfTI volume(s) (.nii/.nii.gz), comma-separated")]
+        public string Inputs { get; init; } = "";
+
+        [CommandOption("-o|--out <DIR>"), Description("Output model folder")]
+        public string Output { get; init; } = "model";
+
+        [CommandOption("--arch <NAME>"), Description("cdae or dncnn")]
+        public string Architecture { get; init; } = ArchitectureSpec.Residual;
+
+        [CommandOption("--depth <N>")] public int Depth { get; init; } = 8;
+        [CommandOption("--width <N>")] public int Width { get; init; } = 32;
+        [CommandOption("--context <K>"), Description("Neighbour slices each side as extra channels (2.5D)")]
+        public int Context { get; init; }
+        [CommandOption("--sigmoid"), Description("cdae: sigmoid output (Gondara); default linear")]
+        public bool Sigmoid { get; init; }
+
+        [CommandOption("--mode <MODE>"), Description("supervised or noise2void")]
+        public string Mode { get; init; } = TrainingOptions.Supervised;
+        [CommandOption("--noise <TYPES>"), Description("Noise types, comma-separated (rician, gaussian, poisson)")]
+        public string Noise { get; init; } = "rician";
+        [CommandOption("--levels <MIN-MAX>"), Description("Noise level range, fraction of the data range")]
+        public string Levels { get; init; } = "0.02-0.22";
+
+        [CommandOption("--steps <N>")] public int Steps { get; init; } = 2000;
+        [CommandOption("--minutes <M>"), Description("Wall-time budget; stops early and keeps the best")]
+        public double? Minutes { get; init; }
+        [CommandOption("--patch <P>")] public int Patch { get; init; } = 64;
+        [CommandOption("--batch <B>")] public int Batch { get; init; } = 16;
+        [CommandOption("--lr <LR>")] public double LearningRate { get; init; } = 1e-3;
+        [CommandOption("--ssim <W>"), Description("Weight of the (1 - SSIM) loss term")]
+        public double SsimWeight { get; init; }
+        [CommandOption("--validate-every <N>")] public int ValidateEvery { get; init; } = 200;
+        [CommandOption("--seed <S>")] public int Seed { get; init; } = 1;
+        [CommandOption("--threads <T>"), Description("Validation (ONNX Runtime) threads; 0 = all cores")]
+        public int Threads { get; init; }
+        [CommandOption("--checkpoint <DIR>"), Description("Checkpoint folder; an existing checkpoint there is resumed")]
+        public string? Checkpoint { get; init; }
+
+        [CommandOption("--train-fraction <F>"), Description("Lower fraction of each volume's slices used for training")]
+        public double TrainFraction { get; init; } = 0.7;
+        [CommandOption("--validation-fraction <F>"), Description("The next fraction, used for validation (the rest is never read)")]
+        public double ValidationFraction { get; init; } = 0.1;
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        NativeAllocator.SingleThreadedOpenMp();
+        NativeAllocator.KeepFreedMemory();
+        var levels = settings.Levels.Split('-').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var spec = settings.Architecture == ArchitectureSpec.Cdae
+            ? ArchitectureSpec.GondaraCdae(settings.Sigmoid ? OutputActivation.Sigmoid : OutputActivation.Linear, settings.Context)
+            : ArchitectureSpec.ResidualDenoiser(settings.Depth, settings.Width, settings.Context);
+        var options = new TrainingOptions
+        {
+            Architecture = spec,
+            Mode = settings.Mode,
+            NoiseTypes = settings.Noise.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+            MinLevel = levels[0],
+            MaxLevel = levels[^1],
+            Steps = settings.Steps,
+            TimeBudget = settings.Minutes is { } m ? TimeSpan.FromMinutes(m) : null,
+            PatchSize = settings.Patch,
+            BatchSize = settings.Batch,
+            LearningRate = settings.LearningRate,
+            SsimWeight = settings.SsimWeight,
+            ValidateEvery = settings.ValidateEvery,
+            Seed = settings.Seed,
+            Threads = settings.Threads,
+            CheckpointFolder = settings.Checkpoint,
+        };
+
+        var train = new List<TrainingSeries>();
+        var validation = new List<TrainingSeries>();
+        var lineage = new List<DataLineage>();
+        foreach (var path in settings.Inputs.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var volume = NiftiReader.Read(path).Volume;
+            var sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+            // Spatially disjoint split by slice position: lower slices train, the next ones validate.
+            var trainLast = (int)(volume.Depth * settings.TrainFraction) - 1;
+            var validationLast = trainLast + (int)(volume.Depth * settings.ValidationFraction);
+            train.Add(TrainingSeries.FromRange(Path.GetFileName(path), volume, 0, trainLast));
+            validation.Add(TrainingSeries.FromRange(Path.GetFileName(path), volume, trainLast + 1, validationLast));
+            lineage.Add(new DataLineage(path, sha, "train", 0, trainLast));
+            lineage.Add(new DataLineage(path, sha, "validation", trainLast + 1, validationLast));
+            AnsiConsole.MarkupLineInterpolated($"{path}: {volume.Width}x{volume.Height}x{volume.Depth}, train slices 0-{trainLast}, validation {trainLast + 1}-{validationLast}");
+        }
+
+        TrainingResult? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("training", maxValue: options.Steps);
+                var progress = new Progress(p =>
+                {
+                    task.Value = p.Step;
+                    task.Description = string.Create(CultureInfo.InvariantCulture,
+                        $"step {p.Step} loss {p.Loss:E2}{(p.BestValidationPsnr is { } b ? $" best val {b:F2} dB" : "")}");
+                });
+                result = new Trainer(options, train, validation).Train(progress, cancellationToken);
+                task.Value = options.Steps;
+            });
+
+        var manifest = ModelWriter.Write(settings.Output, result!, options, lineage,
+            "pipeline model train " + string.Join(' ', context.Arguments));
+        var v = manifest.Validation!;
+        AnsiConsole.MarkupLineInterpolated($"wrote {settings.Output}: {result!.Steps} steps ({result.Elapsed.TotalMinutes:F1} min), best step {result.BestStep}");
+        AnsiConsole.MarkupLineInterpolated($"validation: PSNR {v.Psnr:F2} dB / SSIM {v.Ssim:F4}  (noisy input {v.NoisyPsnr:F2} dB / {v.NoisySsim:F4})");
+        var table = new Table().AddColumns("noise", "peak", "noisy PSNR", "noisy SSIM", "model PSNR", "model SSIM");
+        foreach (var l in v.Levels)
+            table.AddRow(l.Noise, l.Peak.ToString("F2", CultureInfo.InvariantCulture), l.NoisyPsnr.ToString("F2", CultureInfo.InvariantCulture),
+                l.NoisySsim.ToString("F4", CultureInfo.InvariantCulture), l.Psnr.ToString("F2", CultureInfo.InvariantCulture), l.Ssim.ToString("F4", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    /// <summary>Synchronous progress: the trainer's thread updates the bar directly.</summary>
+    private sealed class Progress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

@@ -1,0 +1,143 @@
+using Pipeline.Imaging;
+using Pipeline.Imaging.Noise;
+using Pipeline.Imaging.Normalisation;
+
+namespace Pipeline.Denoising.Training.Training;
+
+/// <summary>A training batch in normalised units: inputs [B, C, P, P], targets [B, 1, P, P], optional loss mask.</summary>
+internal sealed record PatchBatch(float[] Inputs, float[] Targets, float[]? Mask);
+
+/// <summary>
+/// Draws training patches on the fly: a series and slice weighted by foreground, a patch centred
+/// on foreground most of the time, the series rescaled to a random brightness, synthetic noise of
+/// a random type and level, then the same per-series normalisation as inference (fitted on the
+/// noisy slice). Everything for step s comes from a generator seeded by (seed, s), so a resumed run
+/// draws exactly the batches an uninterrupted one would.
+/// </summary>
+internal sealed class PatchSampler
+{
+    private readonly TrainingOptions _options;
+    private readonly IReadOnlyList<TrainingSeries> _series;
+    private readonly NormalisationOptions _normalisation;
+    private readonly NoiseModel[] _noiseTypes;
+    private readonly double[] _seriesWeights;
+
+    public PatchSampler(TrainingOptions options, IReadOnlyList<TrainingSeries> series, NormalisationOptions normalisation)
+    {
+        _options = options;
+        _series = series.Count > 0 ? series : throw new ArgumentException("No training series.");
+        _normalisation = normalisation;
+        _noiseTypes = options.NoiseTypes.Select(t => NoiseModel.Parse($"{t}:0")).ToArray();
+        foreach (var s in series)
+            if (s.Slices[0].Width < options.PatchSize || s.Slices[0].Height < options.PatchSize)
+                throw new ArgumentException($"Series '{s.Name}' slices are smaller than the {options.PatchSize}-pixel patch.");
+        _seriesWeights = series.Select(s => (double)s.Foreground.Sum(f => f.Length) + 1).ToArray();
+    }
+
+    public static int StepSeed(int seed, int step) => NoiseModel.SliceSeed(seed, step);
+
+    public PatchBatch Sample(int step)
+    {
+        var random = new Random(StepSeed(_options.Seed, step));
+        int p = _options.PatchSize, b = _options.BatchSize, c = _options.Architecture.InChannels, k = _options.Architecture.ContextSlices;
+        var inputs = new float[b * c * p * p];
+        var targets = new float[b * p * p];
+        var mask = _options.Mode == TrainingOptions.Noise2Void ? new float[b * p * p] : null;
+        for (var n = 0; n < b; n++)
+        {
+            var series = _series[Pick(random, _seriesWeights)];
+            var slice = Pick(random, series.Foreground.Select(f => f.Length + 1.0).ToArray());
+            var image = series.Slices[slice];
+            var (x0, y0) = PatchOrigin(random, series.Foreground[slice], image.Width, image.Height, p);
+            var scale = (float)(random.NextDouble() * (_options.MaxPeak - _options.MinPeak) + _options.MinPeak) * (float)_options.DataRange / series.Peak;
+            var noise = _noiseTypes[random.Next(_noiseTypes.Length)] with
+            {
+                Level = random.NextDouble() * (_options.MaxLevel - _options.MinLevel) + _options.MinLevel,
+            };
+            var noiseSeed = random.Next();
+
+            // The centre slice, whole, so the normalisation is fitted as at inference time.
+            var clean = Rescaled(image, scale);
+            var noisy = noise.Apply(clean, _options.DataRange, noiseSeed);
+            var mapping = IntensityNormalisation.Fit([noisy], _normalisation);
+            for (var ch = 0; ch < c; ch++)
+            {
+                var source = ch == k ? noisy : noise.Apply(Rescaled(series.Slices[Math.Clamp(slice + ch - k, 0, series.Slices.Count - 1)], scale),
+                    _options.DataRange, noiseSeed + ch + 1);
+                CropNormalised(source, mapping, x0, y0, p, inputs.AsSpan((n * c + ch) * p * p, p * p));
+            }
+            var target = targets.AsSpan(n * p * p, p * p);
+            if (mask is null)
+            {
+                CropNormalised(clean, mapping, x0, y0, p, target);
+            }
+            else
+            {
+                // Noise2Void: the target is the noisy centre itself; masked pixels get a random
+                // neighbour's value in the input, and only they count in the loss.
+                inputs.AsSpan((n * c + k) * p * p, p * p).CopyTo(target);
+                BlindSpots(random, inputs.AsSpan((n * c + k) * p * p, p * p), mask.AsSpan(n * p * p, p * p), p);
+            }
+        }
+        return new PatchBatch(inputs, targets, mask);
+    }
+
+    private void BlindSpots(Random random, Span<float> input, Span<float> mask, int p)
+    {
+        var count = Math.Max(1, (int)(_options.BlindSpotFraction * p * p));
+        var original = input.ToArray();
+        for (var i = 0; i < count; i++)
+        {
+            int y = random.Next(p), x = random.Next(p), dy, dx;
+            do
+            {
+                dy = random.Next(-2, 3);
+                dx = random.Next(-2, 3);
+            } while (dy == 0 && dx == 0);
+            input[y * p + x] = original[Math.Clamp(y + dy, 0, p - 1) * p + Math.Clamp(x + dx, 0, p - 1)];
+            mask[y * p + x] = 1;
+        }
+    }
+
+    private (int X, int Y) PatchOrigin(Random random, int[] foreground, int width, int height, int p)
+    {
+        int cx, cy;
+        if (foreground.Length > 0 && random.NextDouble() < _options.ForegroundBias)
+        {
+            var i = foreground[random.Next(foreground.Length)];
+            (cx, cy) = (i % width, i / width);
+        }
+        else
+        {
+            (cx, cy) = (random.Next(width), random.Next(height));
+        }
+        return (Math.Clamp(cx - p / 2, 0, width - p), Math.Clamp(cy - p / 2, 0, height - p));
+    }
+
+    /// <summary>Clean values rescaled and rounded to integers, as a stored series would hold them.</summary>
+    private static Image Rescaled(Image image, float scale)
+    {
+        var pixels = new float[image.Pixels.Length];
+        for (var i = 0; i < pixels.Length; i++)
+            pixels[i] = MathF.Round(image.Pixels[i] * scale);
+        return image.With(pixels);
+    }
+
+    private static void CropNormalised(Image image, IntensityNormalisation mapping, int x0, int y0, int p, Span<float> destination)
+    {
+        for (var y = 0; y < p; y++)
+            mapping.Normalise(image.Pixels.AsSpan((y0 + y) * image.Width + x0, p), destination.Slice(y * p, p));
+    }
+
+    private static int Pick(Random random, double[] weights)
+    {
+        var r = random.NextDouble() * weights.Sum();
+        for (var i = 0; i < weights.Length; i++)
+        {
+            r -= weights[i];
+            if (r < 0)
+                return i;
+        }
+        return weights.Length - 1;
+    }
+}

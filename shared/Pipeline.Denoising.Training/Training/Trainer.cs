@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Denoising.Export;
+using Pipeline.Denoising.Inference;
+using Pipeline.Denoising.Models;
+using Pipeline.Denoising.Training.Inference;
+using Pipeline.Denoising.Training.Networks;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Pipeline.Denoising.Training.Training;
+
+/// <summary>What a finished (or early-stopped) run produced: the best network by validation PSNR.</summary>
+public sealed record TrainingResult(DenoisingNetwork Network, ValidationRecord Validation, int Steps, int BestStep, TimeSpan Elapsed);
+
+/// <summary>
+/// Trains a denoising network: Adam with cosine learning-rate decay, MSE (optionally + 1 - SSIM)
+/// in normalised units, validation every N steps, early stopping on validation PSNR, checkpoints
+/// that a later run resumes bit-identically. Deterministic for a seed on CPU.
+/// </summary>
+public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSeries> training, IReadOnlyList<TrainingSeries> validation,
+    ILogger? logger = null)
+{
+    private const string StateFile = "state.json";
+    private const string WeightsFile = "weights.safetensors";
+    private const string OptimizerFile = "optimizer.bin";
+    private const string BestFile = "best.safetensors";
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
+    private sealed record CheckpointState(int Step, int BestStep, double BestPsnr, int StaleValidations, double Seconds);
+
+    public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        NativeAllocator.KeepFreedMemory();
+        var engineOptions = new EngineOptions { Threads = options.Threads, Device = DevicePreference.Cpu };
+        // libtorch 2.10 CPU backward on 2+ intra-op threads turned weights into NaN after the first
+        // optimiser step here (reproduced with plain SGD, no dispose scopes; 1 thread never did), so
+        // training runs on one libtorch thread and validation runs on ONNX Runtime with all threads.
+        set_num_threads(1);
+        manual_seed(options.Seed);
+        var network = DenoisingNetwork.Create(options.Architecture);
+        var normalisation = NormalisationSpec.Default.ToOptions();
+        var sampler = new PatchSampler(options, training, normalisation);
+        var validationSet = new ValidationSet(options, validation, normalisation);
+        using var optimizer = optim.Adam(network.parameters(), lr: options.LearningRate);
+        using var ssimWindow = options.SsimWeight > 0 ? GaussianWindow() : null;
+
+        var state = new CheckpointState(0, 0, double.MinValue, 0, 0);
+        Dictionary<string, Tensor>? best = null;
+        if (options.CheckpointFolder is { } folder && File.Exists(Path.Combine(folder, StateFile)))
+        {
+            state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(folder, StateFile)))!;
+            network.load_safetensors(Path.Combine(folder, WeightsFile));
+            optimizer.load_state_dict(Path.Combine(folder, OptimizerFile));
+            if (File.Exists(Path.Combine(folder, BestFile)))
+                best = Snapshot(DenoisingNetwork.Load(options.Architecture, Path.Combine(folder, BestFile)));
+            _logger.LogInformation("Resuming training at step {Step} from {Folder}", state.Step, folder);
+        }
+
+        var clock = Stopwatch.StartNew();
+        TimeSpan Elapsed() => TimeSpan.FromSeconds(state.Seconds) + clock.Elapsed;
+        var step = state.Step;
+        ValidationRecord? last = null;
+        var stop = false;
+        network.train();
+        while (step < options.Steps && !stop)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var lr = LearningRate(step);
+            foreach (var group in optimizer.ParamGroups)
+                group.LearningRate = lr;
+            var loss = Step(network, optimizer, sampler.Sample(step), ssimWindow);
+            step++;
+
+            double? validationPsnr = null;
+            var outOfTime = options.TimeBudget is { } budget && Elapsed() >= budget;
+            if (step % options.ValidateEvery == 0 || step == options.Steps || outOfTime)
+            {
+                last = Validate(network, validationSet, engineOptions);
+                validationPsnr = last.Psnr;
+                if (last.Psnr > state.BestPsnr)
+                {
+                    state = state with { BestPsnr = last.Psnr, BestStep = step, StaleValidations = 0 };
+                    DisposeAll(best);
+                    best = Snapshot(network);
+                    if (options.CheckpointFolder is { } f)
+                    {
+                        Directory.CreateDirectory(f);
+                        network.SaveSafetensors(Path.Combine(f, BestFile));
+                    }
+                }
+                else
+                {
+                    state = state with { StaleValidations = state.StaleValidations + 1 };
+                }
+                _logger.LogInformation("Step {Step}: validation PSNR {Psnr:F2} dB, SSIM {Ssim:F4} (noisy {NoisyPsnr:F2} dB)",
+                    step, last.Psnr, last.Ssim, last.NoisyPsnr);
+                stop = outOfTime || (options.Patience > 0 && state.StaleValidations >= options.Patience);
+            }
+            state = state with { Step = step };
+            if (options.CheckpointFolder is { } checkpoint && (step % options.CheckpointEvery == 0 || stop || step == options.Steps))
+                SaveCheckpoint(checkpoint, network, optimizer, state with { Seconds = Elapsed().TotalSeconds });
+            progress?.Report(new TrainingProgress(step, options.Steps, loss, lr, Elapsed(), validationPsnr,
+                state.BestStep > 0 ? state.BestPsnr : null));
+        }
+
+        if (best is not null)
+        {
+            network.load_state_dict(best);
+            DisposeAll(best);
+        }
+        var final = state.BestStep == step && last is not null ? last : Validate(network, validationSet, engineOptions);
+        return new TrainingResult(network, final, step, state.BestStep == 0 ? step : state.BestStep, Elapsed());
+    }
+
+    /// <summary>Cosine decay from the initial rate to a fraction of it at the last step.</summary>
+    internal double LearningRate(int step)
+    {
+        var t = Math.Min(1.0, step / (double)Math.Max(1, options.Steps - 1));
+        var floor = options.LearningRate * options.FinalLearningRateFraction;
+        return floor + (options.LearningRate - floor) * 0.5 * (1 + Math.Cos(Math.PI * t));
+    }
+
+    private double Step(DenoisingNetwork network, OptimizerHelper optimizer, PatchBatch batch, Tensor? ssimWindow)
+    {
+        float value;
+        using (NewDisposeScope())
+        {
+            int b = options.BatchSize, c = options.Architecture.InChannels, p = options.PatchSize;
+            var input = Tensors.Copy(batch.Inputs, b, c, p, p);
+            var target = Tensors.Copy(batch.Targets, b, 1, p, p);
+            var output = network.forward(input);
+            Tensor loss;
+            if (batch.Mask is { } m)
+            {
+                var mask = Tensors.Copy(m, b, 1, p, p);
+                loss = ((output - target).square() * mask).sum() / mask.sum();
+            }
+            else
+            {
+                loss = (output - target).square().mean();
+            }
+            if (ssimWindow is not null)
+                loss = loss + options.SsimWeight * (1 - Ssim(output, target, ssimWindow));
+            optimizer.zero_grad();
+            loss.backward();
+            value = loss.item<float>();
+        }
+        optimizer.step();
+        return value;
+    }
+
+    /// <summary>Scores the live weights through the production path: ONNX export and ONNX Runtime.</summary>
+    private static ValidationRecord Validate(DenoisingNetwork network, ValidationSet set, EngineOptions engineOptions)
+    {
+        using var engine = new OnnxRuntimeEngine(OnnxExporter.Export(network.Spec, network.Weights()), network.Spec, engineOptions);
+        return set.Evaluate(engine);
+    }
+
+    /// <summary>SSIM (Wang 2004: 11x11 Gaussian, sigma 1.5, valid region) in normalised units (range 1).</summary>
+    private static Tensor Ssim(Tensor x, Tensor y, Tensor window)
+    {
+        const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
+        Tensor Blur(Tensor t) => nn.functional.conv2d(t, window);
+        var mx = Blur(x);
+        var my = Blur(y);
+        var sxx = Blur(x * x) - mx * mx;
+        var syy = Blur(y * y) - my * my;
+        var sxy = Blur(x * y) - mx * my;
+        var map = (2 * mx * my + c1) * (2 * sxy + c2) / ((mx * mx + my * my + c1) * (sxx + syy + c2));
+        return map.mean();
+    }
+
+    private static Tensor GaussianWindow()
+    {
+        var g = Enumerable.Range(-5, 11).Select(i => Math.Exp(-i * i / (2 * 1.5 * 1.5))).ToArray();
+        var sum = g.Sum();
+        var w = new float[121];
+        for (var i = 0; i < 11; i++)
+            for (var j = 0; j < 11; j++)
+                w[i * 11 + j] = (float)(g[i] * g[j] / (sum * sum));
+        return tensor(w, [1, 1, 11, 11]);
+    }
+
+    private static Dictionary<string, Tensor> Snapshot(DenoisingNetwork network) =>
+        network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+
+    private static void DisposeAll(Dictionary<string, Tensor>? tensors)
+    {
+        foreach (var t in tensors?.Values ?? Enumerable.Empty<Tensor>())
+            t.Dispose();
+    }
+
+    private static void SaveCheckpoint(string folder, DenoisingNetwork network, OptimizerHelper optimizer, CheckpointState state)
+    {
+        Directory.CreateDirectory(folder);
+        network.SaveSafetensors(Path.Combine(folder, WeightsFile));
+        optimizer.save_state_dict(Path.Combine(folder, OptimizerFile));
+        // State last: it names the step the other files belong to.
+        File.WriteAllText(Path.Combine(folder, StateFile), JsonSerializer.Serialize(state));
+    }
+}

@@ -1,0 +1,84 @@
+using Pipeline.Denoising.Architectures;
+
+namespace Pipeline.Denoising.Training.Training;
+
+/// <summary>How a model is trained (every field is recorded in the manifest).</summary>
+public sealed record TrainingOptions
+{
+    public const string Supervised = "supervised";
+    public const string Noise2Void = "noise2void";
+
+    public ArchitectureSpec Architecture { get; init; } = ArchitectureSpec.ResidualDenoiser();
+
+    /// <summary>"supervised" (clean data + synthetic noise) or "noise2void" (noisy data alone).</summary>
+    public string Mode { get; init; } = Supervised;
+
+    /// <summary>Noise types drawn per patch (Pipeline.Imaging names: gaussian, rician, poisson).</summary>
+    public IReadOnlyList<string> NoiseTypes { get; init; } = ["rician"];
+
+    /// <summary>Noise level range, a fraction of <see cref="DataRange"/>: one blind model across it.</summary>
+    public double MinLevel { get; init; } = 0.02;
+    public double MaxLevel { get; init; } = 0.22;
+
+    /// <summary>Stored range of the synthetic series (12-bit MRI).</summary>
+    public double DataRange { get; init; } = 4095;
+
+    /// <summary>
+    /// Clean series are rescaled so their bright tissue (99.5th percentile of the foreground) sits at
+    /// a fraction of the range drawn from [MinPeak, MaxPeak]: dim and bright series alike.
+    /// </summary>
+    public double MinPeak { get; init; } = 0.2;
+    public double MaxPeak { get; init; } = 0.95;
+
+    public int PatchSize { get; init; } = 64;
+    public int BatchSize { get; init; } = 16;
+    public int Steps { get; init; } = 1000;
+
+    /// <summary>Stops early (and still validates and saves) when this much wall time has passed.</summary>
+    public TimeSpan? TimeBudget { get; init; }
+
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Cosine decay from LearningRate to LearningRate * FinalLearningRateFraction over Steps.</summary>
+    public double FinalLearningRateFraction { get; init; } = 0.05;
+
+    /// <summary>Loss = MSE + SsimWeight * (1 - SSIM) in normalised units; 0 = plain MSE.</summary>
+    public double SsimWeight { get; init; }
+
+    public int ValidateEvery { get; init; } = 100;
+
+    /// <summary>Stop after this many validations without improvement (0 = never stop early).</summary>
+    public int Patience { get; init; } = 8;
+
+    /// <summary>Probability that a patch is centred on a foreground pixel rather than anywhere.</summary>
+    public double ForegroundBias { get; init; } = 0.9;
+
+    /// <summary>Noise2Void: fraction of pixels masked (replaced by a random neighbour) per patch.</summary>
+    public double BlindSpotFraction { get; init; } = 0.02;
+
+    public int Seed { get; init; } = 1;
+
+    public int Threads { get; init; }
+
+    /// <summary>Folder for checkpoints (resume continues from the latest one there); null = none.</summary>
+    public string? CheckpointFolder { get; init; }
+
+    public int CheckpointEvery { get; init; } = 200;
+
+    public void Validate()
+    {
+        Architecture.Validate();
+        if (Mode is not (Supervised or Noise2Void))
+            throw new ArgumentException($"Mode must be '{Supervised}' or '{Noise2Void}'.");
+        if (NoiseTypes.Count == 0 || MinLevel < 0 || MaxLevel < MinLevel)
+            throw new ArgumentException("Noise needs at least one type and 0 <= MinLevel <= MaxLevel.");
+        if (MinPeak <= 0 || MaxPeak < MinPeak || MaxPeak > 1)
+            throw new ArgumentException("Peaks need 0 < MinPeak <= MaxPeak <= 1.");
+        if (PatchSize < 8 || PatchSize % Architecture.SizeMultiple != 0 || BatchSize < 1 || Steps < 1 || ValidateEvery < 1)
+            throw new ArgumentException("PatchSize (a multiple of the network's), BatchSize, Steps and ValidateEvery must be positive.");
+    }
+}
+
+/// <summary>One step's report to the caller's progress bar.</summary>
+public sealed record TrainingProgress(int Step, int TotalSteps, double Loss, double LearningRate, TimeSpan Elapsed,
+    double? ValidationPsnr, double? BestValidationPsnr);

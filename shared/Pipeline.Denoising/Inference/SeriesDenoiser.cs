@@ -1,0 +1,33 @@
+using Pipeline.Imaging;
+using Pipeline.Imaging.Normalisation;
+
+namespace Pipeline.Denoising.Inference;
+
+/// <summary>
+/// Denoises one series in physical units: fits the series' intensity mapping, runs the slices
+/// through the engine, maps back with the exact inverse, and keeps background/saturated pixels.
+/// </summary>
+public sealed class SeriesDenoiser(IDenoisingEngine engine, NormalisationOptions normalisation, TilingOptions? tiling = null)
+{
+    private readonly SliceDenoiser _slices = new(engine, tiling);
+
+    public IDenoisingEngine Engine => engine;
+
+    public IReadOnlyList<Image> Denoise(IReadOnlyList<Image> series, IProgress<int>? slicesDone = null)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        if (series.Count == 0)
+            return [];
+        var mapping = IntensityNormalisation.Fit(series, normalisation);
+        var normalised = series.Select(s => mapping.Normalise(s).Pixels).ToArray();
+        var denoised = _slices.Denoise(normalised, series[0].Height, series[0].Width, slicesDone);
+        var result = new Image[series.Count];
+        for (var k = 0; k < series.Count; k++)
+        {
+            var image = series[k].Blank();
+            mapping.Denormalise(denoised[k], image.Pixels);
+            result[k] = mapping.RestoreExcluded(series[k], image);
+        }
+        return result;
+    }
+}

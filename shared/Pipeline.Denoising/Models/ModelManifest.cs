@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Pipeline.Denoising.Architectures;
+
+namespace Pipeline.Denoising.Models;
+
+/// <summary>Everything needed to use and to trust a trained model: manifest.json beside its files.</summary>
+public sealed record ModelManifest
+{
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+
+    /// <summary>Registry version id (e.g. "20261125T021500Z-1a2b3c4d"); empty until published.</summary>
+    public string Version { get; init; } = "";
+
+    public required ArchitectureSpec Architecture { get; init; }
+
+    public required NormalisationSpec Normalisation { get; init; }
+
+    public required NoiseSpec Noise { get; init; }
+
+    public required TrainingRecord Training { get; init; }
+
+    /// <summary>Held-out figures measured at the end of training (null for an untrained export).</summary>
+    public ValidationRecord? Validation { get; init; }
+
+    public required ModelFiles Files { get; init; }
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+}
+
+/// <summary>
+/// The per-series intensity mapping the model was trained with (Pipeline.Imaging's robust
+/// percentile window of the noisy input, inverted exactly on output).
+/// </summary>
+public sealed record NormalisationSpec(string Method, double LowPercentile, double HighPercentile)
+{
+    public const string RobustPercentile = "robust-percentile";
+
+    public static NormalisationSpec Default { get; } = new(RobustPercentile, 0.5, 99.5);
+
+    public Imaging.Normalisation.NormalisationOptions ToOptions()
+    {
+        if (Method != RobustPercentile)
+            throw new NotSupportedException($"Normalisation '{Method}' is not supported by this build.");
+        return new(LowPercentile, HighPercentile);
+    }
+}
+
+/// <summary>The noise the model learned to remove: types, level range (fraction of the data range), intensity scalings.</summary>
+public sealed record NoiseSpec(IReadOnlyList<string> Types, double MinLevel, double MaxLevel, double DataRange,
+    double MinPeak, double MaxPeak);
+
+/// <summary>Where the model came from and how long it took.</summary>
+public sealed record TrainingRecord
+{
+    /// <summary>"supervised" (clean + synthetic noise) or "noise2void" (noisy only, blind-spot masking).</summary>
+    public required string Mode { get; init; }
+    public required IReadOnlyList<DataLineage> Data { get; init; }
+    public int Seed { get; init; }
+    public int Steps { get; init; }
+    public int BestStep { get; init; }
+    public double Seconds { get; init; }
+    public int PatchSize { get; init; }
+    public int BatchSize { get; init; }
+    public double LearningRate { get; init; }
+    public double SsimWeight { get; init; }
+    public string Command { get; init; } = "";
+    public DateTimeOffset FinishedAt { get; init; }
+}
+
+/// <summary>One input of training: file, its SHA-256, the slice range used and its role (train/validation).</summary>
+public sealed record DataLineage(string Source, string Sha256, string Role, int FirstSlice, int LastSlice);
+
+/// <summary>Validation figures: the model's PSNR/SSIM next to the noisy input's, per level and overall.</summary>
+public sealed record ValidationRecord(double Loss, double Psnr, double Ssim, double NoisyPsnr, double NoisySsim,
+    IReadOnlyList<LevelFigures> Levels);
+
+/// <summary>Figures at one noise level and intensity scaling.</summary>
+public sealed record LevelFigures(string Noise, double Peak, double NoisyPsnr, double NoisySsim, double Psnr, double Ssim);
+
+/// <summary>The model's files and their SHA-256 (lower-case hex), checked on every load.</summary>
+public sealed record ModelFiles(FileDigest Weights, FileDigest Onnx);
+
+public sealed record FileDigest(string Path, string Sha256);
