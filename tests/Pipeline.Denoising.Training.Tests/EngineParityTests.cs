@@ -54,6 +54,23 @@ public sealed class EngineParityTests
     }
 
     [Fact]
+    public void The_bundled_default_model_loads_verified_and_both_engines_agree_within_1e_4()
+    {
+        var model = Pipeline.Denoising.Models.ModelFolder.Load(Pipeline.Denoising.Models.DenoisingModel.DefaultFolder);
+        var spec = model.Manifest.Architecture;
+        var options = new EngineOptions { Threads = 2, Device = DevicePreference.Cpu };
+        using var ort = new OnnxRuntimeEngine(model.Onnx, spec, options);
+        using var ts = TorchSharpEngine.Load(spec, model.WeightsPath, options);
+        var slices = Slices(3, 60, 52, seed: 5);
+
+        var a = new SliceDenoiser(ort).Denoise(slices, 60, 52);
+        var b = new SliceDenoiser(ts).Denoise(slices, 60, 52);
+
+        var maxDiff = a.Zip(b).SelectMany(p => p.First.Zip(p.Second, (x, y) => Math.Abs(x - y))).Max();
+        Assert.True(maxDiff <= 1e-4, $"max |ORT - TorchSharp| = {maxDiff}");
+    }
+
+    [Fact]
     public void Safetensors_written_by_pybridge_read_back_identically_without_libtorch()
     {
         torch.manual_seed(3);
