@@ -95,42 +95,50 @@ public static class StructuralSimilarity
     }
 
     /// <summary>Separable Gaussian filter with scipy.ndimage "reflect" borders (d c b a | a b c d | d c b a).</summary>
+    /// <remarks>Both passes are sums of shifted, weighted rows (SIMD multiply-adds over contiguous memory).</remarks>
     private static void Filter(double[] source, double[] scratch, double[] destination, int w, int h)
     {
         var kernel = Kernel;
         var r = Radius;
-        // Along x: interior pixels need no border handling.
+        // Along x: copy each row into a mirror-padded buffer, then add the 11 shifted copies.
+        Span<double> padded = w + 2 * r <= 4096 ? stackalloc double[w + 2 * r] : new double[w + 2 * r];
         for (var y = 0; y < h; y++)
         {
-            var row = y * w;
-            for (var x = 0; x < w; x++)
+            var row = source.AsSpan(y * w, w);
+            row.CopyTo(padded[r..]);
+            for (var p = 0; p < r; p++)
             {
-                double sum = 0;
-                if (x >= r && x < w - r)
-                {
-                    var start = row + x - r;
-                    for (var k = 0; k < kernel.Length; k++) sum += kernel[k] * source[start + k];
-                }
-                else
-                {
-                    for (var k = 0; k < kernel.Length; k++) sum += kernel[k] * source[row + Reflect(x + k - r, w)];
-                }
-                scratch[row + x] = sum;
+                padded[p] = row[Reflect(p - r, w)];
+                padded[r + w + p] = row[Reflect(w + p, w)];
             }
+            var target = scratch.AsSpan(y * w, w);
+            target.Clear();
+            for (var k = 0; k < kernel.Length; k++) MultiplyAdd(target, padded.Slice(k, w), kernel[k]);
         }
-        // Along y: accumulate whole rows so the inner loop runs over contiguous memory.
-        var target = destination.AsSpan(0, w * h);
-        target.Clear();
+        // Along y: whole rows at a time.
         for (var y = 0; y < h; y++)
         {
-            var outRow = target.Slice(y * w, w);
-            for (var k = 0; k < kernel.Length; k++)
+            var target = destination.AsSpan(y * w, w);
+            target.Clear();
+            for (var k = 0; k < kernel.Length; k++) MultiplyAdd(target, scratch.AsSpan(Reflect(y + k - r, h) * w, w), kernel[k]);
+        }
+    }
+
+    /// <summary>target += weight * source.</summary>
+    private static void MultiplyAdd(Span<double> target, ReadOnlySpan<double> source, double weight)
+    {
+        var i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            var size = System.Numerics.Vector<double>.Count;
+            var w = new System.Numerics.Vector<double>(weight);
+            for (; i <= target.Length - size; i += size)
             {
-                var weight = kernel[k];
-                var inRow = scratch.AsSpan(Reflect(y + k - r, h) * w, w);
-                for (var x = 0; x < w; x++) outRow[x] += weight * inRow[x];
+                var t = new System.Numerics.Vector<double>(target[i..]);
+                (t + w * new System.Numerics.Vector<double>(source[i..])).CopyTo(target[i..]);
             }
         }
+        for (; i < target.Length; i++) target[i] += weight * source[i];
     }
 
     private static int Reflect(int i, int n)
