@@ -5,7 +5,6 @@ using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
-using Pipeline.Dicom;
 using Pipeline.Ingest.Series;
 using Pipeline.Storage;
 
@@ -55,11 +54,15 @@ public sealed partial class IngestProcessor(
         {
             header = await ReadHeaderAsync(obj, size, ct);
         }
-        catch (Exception e) when (e is DicomException or EndOfStreamException or InvalidDataException or ObjectNotFoundException)
+        catch (UnreadableInstanceException e)
         {
             if (_assembler.ObserveUnreadable(obj, etag))
-                await RecordFailureAsync(obj, $"not a readable DICOM instance: {e.Message}", e.GetType().Name, null, null, ct);
+                await RecordFailureAsync(obj, $"not a readable DICOM instance: {e.Message}", e.InnerException!.GetType().Name, null, null, ct);
             return;
+        }
+        catch (ObjectNotFoundException)
+        {
+            return; // deleted between listing and reading: nothing to ingest
         }
 
         if (_assembler.ObserveInstance(header, etag, clock.GetUtcNow()))
@@ -149,34 +152,43 @@ public sealed partial class IngestProcessor(
         return Math.Max(series.Revision, (marker?.Revision ?? 0) + 1);
     }
 
+    /// <summary>
+    /// Reads the header from the first bytes when the object is large, else (or when that is not
+    /// enough) from the whole object. Storage errors propagate (the loop retries them); anything the
+    /// parser throws means the object itself is bad.
+    /// </summary>
     private async Task<InstanceHeader> ReadHeaderAsync(ObjectRef obj, long? size, CancellationToken ct)
     {
-        var partial = size is null || size > _options.HeaderReadBytes;
-        if (partial && size is not null)
+        if (size > _options.HeaderReadBytes)
         {
+            var head = await store.GetBytesAsync(obj.Bucket, obj.Key, new ByteRange(0, _options.HeaderReadBytes), ct);
             try
             {
-                await using var head = await store.OpenReadAsync(obj.Bucket, obj.Key, new ByteRange(0, _options.HeaderReadBytes), ct);
-                var header = InstanceHeaderReader.Read(obj, await BufferAsync(head, ct));
+                var header = Parse(obj, head);
                 if (header.NotDenoisableReason is null) return header;
-                // "no pixel data" may only mean the header is longer than the range: read it whole below.
             }
-            catch (Exception e) when (e is DicomException or EndOfStreamException)
+            catch (UnreadableInstanceException)
             {
-                // The header is longer than the range read: read the whole object below.
             }
+            // A parse error or "no pixel data" may only mean the header is longer than the range.
         }
-        await using var whole = await store.OpenReadAsync(obj.Bucket, obj.Key, cancellationToken: ct);
-        return InstanceHeaderReader.Read(obj, await BufferAsync(whole, ct));
+        return Parse(obj, await store.GetBytesAsync(obj.Bucket, obj.Key, cancellationToken: ct));
     }
 
-    private static async Task<MemoryStream> BufferAsync(Stream source, CancellationToken ct)
+    private static InstanceHeader Parse(ObjectRef obj, byte[] bytes)
     {
-        var buffer = new MemoryStream();
-        await source.CopyToAsync(buffer, ct);
-        buffer.Position = 0;
-        return buffer;
+        try
+        {
+            return InstanceHeaderReader.Read(obj, new MemoryStream(bytes, writable: false));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new UnreadableInstanceException(e.Message, e);
+        }
     }
+
+    /// <summary>The object's bytes are not a usable DICOM instance (whatever the parser threw).</summary>
+    private sealed class UnreadableInstanceException(string message, Exception inner) : Exception(message, inner);
 
     private async Task ObserveMarkerAsync(ObjectRef marker, CancellationToken ct)
     {
@@ -184,8 +196,7 @@ public sealed partial class IngestProcessor(
         IReadOnlyCollection<string>? expected = null;
         try
         {
-            await using var stream = await store.OpenReadAsync(marker.Bucket, marker.Key, cancellationToken: ct);
-            var manifest = await BufferAsync(stream, ct);
+            var manifest = await store.GetBytesAsync(marker.Bucket, marker.Key, cancellationToken: ct);
             if (manifest.Length > 0)
             {
                 var parsed = JsonSerializer.Deserialize<UploadManifest>(manifest, ManifestJson) ?? new UploadManifest();
