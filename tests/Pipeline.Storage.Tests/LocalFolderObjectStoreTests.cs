@@ -60,6 +60,26 @@ public sealed class LocalFolderObjectStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_bucket_mapped_to_its_own_folder_holds_its_objects_there_and_never_lists_the_store_state()
+    {
+        // Embedded mode: the output bucket is the folder the user named, the store's state lives inside it.
+        using var output = new TempFolder();
+        var store = new LocalFolderObjectStore(new LocalFolderStorageOptions
+        {
+            Root = Path.Combine(output.Path, ".pipeline"),
+            BucketFolders = new Dictionary<string, string> { ["denoised"] = output.Path },
+        });
+        await store.EnsureBucketAsync("models");
+        await store.PutBytesAsync("models", "m/current.json", [9]);
+        await store.PutBytesAsync("denoised", "studies/1/complete.json", [1, 2]);
+
+        Assert.Equal([1, 2], await File.ReadAllBytesAsync(Path.Combine(output.Path, "studies", "1", "complete.json")));
+        var listed = await store.ListAsync("denoised").ToListAsync();
+        Assert.Equal(["studies/1/complete.json"], listed.Select(o => o.Key));
+        Assert.Equal(["m/current.json"], (await store.ListAsync("models").ToListAsync()).Select(o => o.Key));
+    }
+
+    [Fact]
     public async Task A_file_replaced_by_hand_reports_its_own_etag_not_the_stale_sidecar()
     {
         await _store.PutBytesAsync("incoming", "k", "old"u8.ToArray());

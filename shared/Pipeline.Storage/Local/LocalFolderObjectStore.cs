@@ -21,6 +21,7 @@ public sealed class LocalFolderObjectStore : IObjectStore
 
     private readonly string _tempFolder;
     private readonly string _metaFolder;
+    private readonly Dictionary<string, string> _bucketFolders;
 
     /// <summary>Opens (and creates if needed) the store rooted at <paramref name="options"/>.Root.</summary>
     public LocalFolderObjectStore(LocalFolderStorageOptions options)
@@ -31,6 +32,9 @@ public sealed class LocalFolderObjectStore : IObjectStore
         _tempFolder = Path.Combine(Root, ".tmp");
         _metaFolder = Path.Combine(Root, ".meta");
         Directory.CreateDirectory(_tempFolder);
+        _bucketFolders = options.BucketFolders.ToDictionary(b => b.Key, b => Path.GetFullPath(b.Value), StringComparer.Ordinal);
+        foreach (var bucket in _bucketFolders.Keys)
+            ObjectNames.ValidateBucket(bucket);
     }
 
     /// <summary>Absolute root folder.</summary>
@@ -144,6 +148,7 @@ public sealed class LocalFolderObjectStore : IObjectStore
         }
 
         var keys = Directory.EnumerateFiles(start, "*", SearchOption.AllDirectories)
+            .Where(file => !IsStoreState(bucketPath, file))
             .Select(file => Path.GetRelativePath(bucketPath, file).Replace(Path.DirectorySeparatorChar, '/'))
             .Where(key => key.StartsWith(prefix, StringComparison.Ordinal))
             .Order(StringComparer.Ordinal) // S3 lists in key order
@@ -183,8 +188,13 @@ public sealed class LocalFolderObjectStore : IObjectStore
     private string BucketPath(string bucket)
     {
         ObjectNames.ValidateBucket(bucket);
-        return Path.Combine(Root, bucket);
+        return _bucketFolders.TryGetValue(bucket, out var folder) ? folder : Path.Combine(Root, bucket);
     }
+
+    /// <summary>The store's own files (sidecars, writes in progress, other buckets) when a bucket folder contains the root.</summary>
+    private bool IsStoreState(string bucketPath, string file) =>
+        file.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+        && !bucketPath.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     /// <summary>Full path of an object; refuses any key that would resolve outside its bucket folder.</summary>
     private string ObjectPath(string bucket, string key)
