@@ -16,9 +16,11 @@ public sealed class IngestOptions
     [Required]
     public string OutputBucket { get; set; } = "denoised";
 
-    /// <summary>Model version the jobs ask for, e.g. "cdae/1".</summary>
-    [Required]
-    public string ModelVersion { get; set; } = "cdae/1";
+    /// <summary>
+    /// Pins the model version jobs ask for, e.g. "denoiser/1". Empty (the default): the registry's current
+    /// version of ModelRegistry:Model at the time a series completes, so a promotion reaches the next job.
+    /// </summary>
+    public string? ModelVersion { get; set; }
 
     /// <summary>A series with no new instance for this long is complete (when no marker says so sooner).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]

@@ -5,6 +5,9 @@ using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
+using Pipeline.Denoising.Models;
+using Pipeline.Hosting;
+using Pipeline.Registry;
 using Pipeline.Ingest.Series;
 using Pipeline.Storage;
 
@@ -19,6 +22,8 @@ public sealed partial class IngestProcessor(
     IObjectStore store,
     IPublishEndpoint publisher,
     IOptions<IngestOptions> options,
+    ModelRegistry registry,
+    IOptions<ModelRegistrySettings> registrySettings,
     TimeProvider clock,
     ILogger<IngestProcessor> logger)
 {
@@ -89,8 +94,10 @@ public sealed partial class IngestProcessor(
     public async Task<int> PublishDueAsync(CancellationToken ct)
     {
         var published = 0;
+        string? modelVersion = null;
         foreach (var series in _assembler.Due(clock.GetUtcNow()))
         {
+            modelVersion ??= await ModelVersionAsync(ct);
             using var activity = Activity.StartActivity("ingest.series-complete");
             activity?.SetTag("pipeline.series", series.Key.SeriesInstanceUid);
             activity?.SetTag("pipeline.instances", series.Instances.Count);
@@ -108,16 +115,16 @@ public sealed partial class IngestProcessor(
                 continue;
             }
 
-            var revision = await RevisionToPublishAsync(series, ct);
+            var revision = await RevisionToPublishAsync(series, modelVersion, ct);
             if (revision is null)
             {
-                LogAlreadyDone(logger, uid, _options.ModelVersion);
+                LogAlreadyDone(logger, uid, modelVersion);
                 _assembler.MarkPublished(series);
                 continue;
             }
 
             var job = new DenoiseSeries(study, uid, series.Instances.Select(i => i.Object).ToList(),
-                _options.ModelVersion, PriorityOf(series), series.Modality, revision.Value, series.Fingerprint);
+                modelVersion, PriorityOf(series), series.Modality, revision.Value, series.Fingerprint);
             await publisher.Publish(job, context => context.TrySetPriority((byte)job.Priority), ct);
             _assembler.MarkPublished(series with { Revision = revision.Value });
             JobsPublished.Add(1, new KeyValuePair<string, object?>("priority", job.Priority.ToString()));
@@ -131,9 +138,9 @@ public sealed partial class IngestProcessor(
     /// Null when the completion marker for this model version already covers exactly this instance set
     /// (done in an earlier run); otherwise the revision to publish, above any revision already written.
     /// </summary>
-    private async Task<int?> RevisionToPublishAsync(CompleteSeries series, CancellationToken ct)
+    private async Task<int?> RevisionToPublishAsync(CompleteSeries series, string modelVersion, CancellationToken ct)
     {
-        var markerKey = BucketLayout.CompletionMarker(series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid, _options.ModelVersion);
+        var markerKey = BucketLayout.CompletionMarker(series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid, modelVersion);
         SeriesCompletion? marker;
         try
         {
@@ -151,6 +158,15 @@ public sealed partial class IngestProcessor(
         if (marker?.SourceFingerprint == series.Fingerprint) return null;
         return Math.Max(series.Revision, (marker?.Revision ?? 0) + 1);
     }
+
+    /// <summary>
+    /// The pinned version, else the registry's current one (publishing the bundled default model as
+    /// version 1 on a fresh installation, as the workers do).
+    /// </summary>
+    private async Task<string> ModelVersionAsync(CancellationToken ct) =>
+        !string.IsNullOrWhiteSpace(_options.ModelVersion)
+            ? _options.ModelVersion
+            : (await registry.EnsureCurrentAsync(registrySettings.Value.Model, DenoisingModel.DefaultFolder, ct)).ToString();
 
     /// <summary>
     /// Reads the header from the first bytes when the object is large, else (or when that is not

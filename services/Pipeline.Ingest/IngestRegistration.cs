@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Hosting;
 using Pipeline.Ingest.Notifications;
+using Pipeline.Registry;
 
 namespace Pipeline.Ingest;
 
@@ -18,6 +19,7 @@ public static class IngestRegistration
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<IngestOptions>(IngestOptions.Section);
+        builder.AddModelRegistry();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IngestInbox>();
         builder.Services.AddSingleton<IngestProcessor>();

@@ -5,12 +5,14 @@ namespace Pipeline.Contracts;
 /// a job rewrites the same objects. Inputs are never modified or deleted.
 /// <code>
 /// {output}/studies/{study}/series/{series}/models/{model version}/
-///     instances/{derived SOP Instance UID}.dcm   the derived (denoised) instances
-///     complete.json                              completion marker, written LAST
+///     instances/r{revision}/{derived SOP Instance UID}.dcm   the derived (denoised) instances of one revision
+///     complete.json                              completion marker, written LAST; names the revision
 ///     report.json, montage.png                   evaluation outputs
 /// {output}/failures/{stage}/{source bucket}/{source key}.json   one record per failed object
 /// </code>
-/// A model version is "{model name}/{number}", e.g. "cdae/1", so it spans two key segments.
+/// A model version is "{model name}/{version}", e.g. "denoiser/1", so it spans two key segments.
+/// A reopened series is written under a new revision folder and becomes visible as a whole when its
+/// marker replaces the old one; the older revision's instances are deleted after that.
 /// </summary>
 public static class BucketLayout
 {
@@ -18,9 +20,17 @@ public static class BucketLayout
     public static string SeriesOutputFolder(string studyUid, string seriesUid, string modelVersion) =>
         $"studies/{studyUid}/series/{seriesUid}/models/{modelVersion}/";
 
-    /// <summary>Key of a derived instance.</summary>
-    public static string DerivedInstance(string studyUid, string seriesUid, string modelVersion, string derivedSopInstanceUid) =>
-        SeriesOutputFolder(studyUid, seriesUid, modelVersion) + $"instances/{derivedSopInstanceUid}.dcm";
+    /// <summary>Folder of all revisions' derived instances (ends with '/').</summary>
+    public static string DerivedInstancesFolder(string studyUid, string seriesUid, string modelVersion) =>
+        SeriesOutputFolder(studyUid, seriesUid, modelVersion) + "instances/";
+
+    /// <summary>Folder of one revision's derived instances (ends with '/').</summary>
+    public static string RevisionFolder(string studyUid, string seriesUid, string modelVersion, int revision) =>
+        DerivedInstancesFolder(studyUid, seriesUid, modelVersion) + $"r{revision}/";
+
+    /// <summary>Key of a derived instance of one revision.</summary>
+    public static string DerivedInstance(string studyUid, string seriesUid, string modelVersion, int revision, string derivedSopInstanceUid) =>
+        RevisionFolder(studyUid, seriesUid, modelVersion, revision) + $"{derivedSopInstanceUid}.dcm";
 
     /// <summary>Key of the completion marker: the series is done for this model version when it exists.</summary>
     public static string CompletionMarker(string studyUid, string seriesUid, string modelVersion) =>

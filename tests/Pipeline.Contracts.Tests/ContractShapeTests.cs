@@ -63,7 +63,7 @@ public sealed class BucketLayoutTests
 
         Assert.Equal("studies/1.2/series/1.2.3/models/cdae/1/", folder);
         Assert.Equal(folder + "complete.json", BucketLayout.CompletionMarker("1.2", "1.2.3", "cdae/1"));
-        Assert.Equal(folder + "instances/2.25.99.dcm", BucketLayout.DerivedInstance("1.2", "1.2.3", "cdae/1", "2.25.99"));
+        Assert.Equal(folder + "instances/r2/2.25.99.dcm", BucketLayout.DerivedInstance("1.2", "1.2.3", "cdae/1", 2, "2.25.99"));
         Assert.NotEqual(folder, BucketLayout.SeriesOutputFolder("1.2", "1.2.3", "cdae/2"));
     }
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Pipeline.Contracts;
 using Pipeline.Dicom;
+using Pipeline.Registry;
 using Pipeline.Storage;
 using Pipeline.Storage.Local;
 
@@ -44,7 +45,8 @@ public sealed class IngestProcessorTests : IAsyncLifetime
     }
 
     private IngestProcessor NewProcessor() =>
-        new(_store, _harness.Bus, Options.Create(_options), _clock, NullLogger<IngestProcessor>.Instance);
+        new(_store, _harness.Bus, Options.Create(_options), new ModelRegistry(_store, new ModelRegistryOptions()),
+            Options.Create(new ModelRegistrySettings()), _clock, NullLogger<IngestProcessor>.Instance);
 
     private static byte[] Slice(int instanceNumber, double z, string series = Series, int privateBytes = 0)
     {

@@ -11,6 +11,13 @@ public sealed record DerivationOptions
     public (string Value, string Scheme, string Meaning) DerivationCode { get; init; } = ("113087", "DCM", "Smoothing");
     /// <summary>Added to the source Series Number.</summary>
     public int SeriesNumberOffset { get; init; } = 1000;
+    /// <summary>
+    /// What made the pixels, written to Manufacturer, Manufacturer's Model Name and Software Versions
+    /// (as IHE AI Results does for algorithm outputs); null keeps the source's equipment attributes.
+    /// </summary>
+    public (string Manufacturer, string ModelName, string SoftwareVersions)? Equipment { get; init; }
+    /// <summary>Image Comments (e.g. a "not for diagnostic use" notice); null keeps the source's.</summary>
+    public string? ImageComments { get; init; }
 }
 
 /// <summary>
@@ -57,6 +64,14 @@ public static class DerivedInstance
         if (source.TryGetInt(DicomTags.SeriesNumber, out var seriesNumber))
             ds.SetNumber(DicomTags.SeriesNumber, seriesNumber + options.SeriesNumberOffset);
         ds.SetString(DicomTags.DerivationDescription, options.DerivationDescription);
+        if (options.Equipment is var (manufacturer, modelName, softwareVersions))
+        {
+            ds.SetString(DicomTags.Manufacturer, manufacturer);
+            ds.SetString(DicomTags.ManufacturerModelName, modelName);
+            ds.SetString(DicomTags.SoftwareVersions, softwareVersions);
+        }
+        if (options.ImageComments is { } comments)
+            ds.SetString(DicomTags.ImageComments, comments);
         var (value, scheme, meaning) = options.DerivationCode;
         ds.SetSequence(DicomTags.DerivationCodeSequence, Dataset.Code(value, scheme, meaning));
         var reference = new Dataset()

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Pipeline.Contracts;
 
-namespace Pipeline.Ingest;
+namespace Pipeline.Hosting;
 
 /// <summary>
 /// A short, stable id of an object for logs and traces. Uploaders often name folders after patients,
