@@ -1,9 +1,11 @@
+using Pipeline.DenoiseWorker;
 using Pipeline.Hosting;
 
-// The DenoiseWorker service: service defaults (settings, telemetry, health, bus); its consumers arrive with
-// the pipeline issue.
+// Denoise worker: DenoiseSeries jobs -> derived DICOM series, completion marker, SeriesDenoised.
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+builder.AddServiceDefaults(bus => bus.AddDenoiseWorkerConsumers());
+builder.AddObjectStore();
+builder.AddDenoiseWorker();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 await app.RunAsync();

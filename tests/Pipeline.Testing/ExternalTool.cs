@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Pipeline.Dicom.Tests;
+namespace Pipeline.Testing;
 
 /// <summary>Runs a Debian oracle tool (dcmtk, dicom3tools, GDCM, dcm2niix); a missing tool fails the test.</summary>
-internal static class ExternalTool
+public static class ExternalTool
 {
     public sealed record Result(int ExitCode, string StdOut, string StdErr);
 
@@ -37,7 +37,8 @@ internal static class ExternalTool
     public static string Ok(string tool, params string[] args)
     {
         var r = Run(tool, args);
-        Assert.True(r.ExitCode == 0, $"{tool} {string.Join(' ', args)} exited {r.ExitCode}: {r.StdErr}{r.StdOut}");
+        if (r.ExitCode != 0)
+            throw new InvalidOperationException($"{tool} {string.Join(' ', args)} exited {r.ExitCode}: {r.StdErr}{r.StdOut}");
         return r.StdOut;
     }
 
@@ -51,7 +52,7 @@ internal static class ExternalTool
 }
 
 /// <summary>A temporary folder deleted after the test.</summary>
-internal sealed class TempDir : IDisposable
+public sealed class TempDir : IDisposable
 {
     private int _counter;
 

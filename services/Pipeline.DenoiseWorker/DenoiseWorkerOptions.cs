@@ -1,0 +1,54 @@
+using System.ComponentModel.DataAnnotations;
+using Pipeline.Denoising.Inference;
+
+namespace Pipeline.DenoiseWorker;
+
+/// <summary>Denoise worker settings, configuration section "DenoiseWorker".</summary>
+public sealed class DenoiseWorkerOptions
+{
+    public const string Section = "DenoiseWorker";
+
+    /// <summary>Bucket for derived series, completion markers and failure records.</summary>
+    [Required]
+    public string OutputBucket { get; set; } = "denoised";
+
+    /// <summary>Inference engine: onnxruntime (default) and the device (Auto: CUDA when a GPU answers, else CPU).</summary>
+    public EngineSettings Engine { get; set; } = new();
+
+    /// <summary>Slices (or tiles) per inference call.</summary>
+    [Range(1, 256)]
+    public int BatchSize { get; set; } = 8;
+
+    /// <summary>Slices larger than this in either direction are cut into overlapping tiles.</summary>
+    [Range(64, 4096)]
+    public int TileSize { get; set; } = 512;
+
+    /// <summary>Objects fetched or written at the same time for one job.</summary>
+    [Range(1, 64)]
+    public int TransferConcurrency { get; set; } = 8;
+
+    /// <summary>Appended to the Series Description of derived series (LO: the source's text is cut to fit 64 characters).</summary>
+    public string SeriesDescriptionSuffix { get; set; } = " DENOISED";
+
+    /// <summary>Mark derived series "NOT FOR DIAGNOSTIC USE" in the Series Description and Image Comments.</summary>
+    public bool NotForDiagnosticUse { get; set; } = true;
+
+    /// <summary>Model versions kept loaded (the newest ones); older sessions are released once no job uses them.</summary>
+    [Range(1, 8)]
+    public int LoadedModels { get; set; } = 2;
+}
+
+/// <summary>Engine knobs bound from "DenoiseWorker:Engine".</summary>
+public sealed class EngineSettings
+{
+    public DevicePreference Device { get; set; } = DevicePreference.Auto;
+
+    /// <summary>Intra-op CPU threads; 0 = one per core.</summary>
+    [Range(0, 256)]
+    public int Threads { get; set; }
+
+    [Range(0, 64)]
+    public int CudaDeviceId { get; set; }
+
+    public EngineOptions ToEngineOptions() => new() { Device = Device, Threads = Threads, CudaDeviceId = CudaDeviceId };
+}

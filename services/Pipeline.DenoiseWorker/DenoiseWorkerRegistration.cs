@@ -1,0 +1,32 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Pipeline.DenoiseWorker.Jobs;
+using Pipeline.DenoiseWorker.Models;
+using Pipeline.Hosting;
+using Pipeline.Registry;
+
+namespace Pipeline.DenoiseWorker;
+
+/// <summary>Wires the denoise worker into a host (its own process, or the embedded all-in-one host).</summary>
+public static class DenoiseWorkerRegistration
+{
+    /// <summary>Bus side: the job consumer, the fault recorder and the model announcements.</summary>
+    public static void AddDenoiseWorkerConsumers(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<DenoiseSeriesConsumer, DenoiseSeriesConsumerDefinition>();
+        bus.AddConsumer<DenoiseJobFaultConsumer>();
+        bus.AddConsumer<ModelVersionPublishedConsumer, ModelVersionPublishedConsumerDefinition>();
+    }
+
+    /// <summary>Service side: settings, the model registry and the loaded model versions.</summary>
+    public static IHostApplicationBuilder AddDenoiseWorker(this IHostApplicationBuilder builder)
+    {
+        builder.AddValidatedOptions<DenoiseWorkerOptions>(DenoiseWorkerOptions.Section);
+        builder.AddModelRegistry();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<LoadedModels>();
+        return builder;
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pipeline.Contracts;
+using Pipeline.Hosting;
+using Pipeline.Storage;
+
+namespace Pipeline.DenoiseWorker.Jobs;
+
+/// <summary>
+/// A job that failed every in-process retry is in the error queue with MassTransit's fault headers; this
+/// writes the durable failure record beside it (keyed by the job's first instance, stage Denoise) so
+/// operators find the reason where they look, and announces it.
+/// </summary>
+public sealed partial class DenoiseJobFaultConsumer(
+    IObjectStore store,
+    IOptions<DenoiseWorkerOptions> options,
+    TimeProvider clock,
+    ILogger<DenoiseJobFaultConsumer> logger) : IConsumer<Fault<DenoiseSeries>>
+{
+    public async Task Consume(ConsumeContext<Fault<DenoiseSeries>> context)
+    {
+        var job = context.Message.Message;
+        if (job.Instances.Count == 0) return;
+        var exception = context.Message.Exceptions.FirstOrDefault();
+        var reason = $"denoise job failed after retries: {exception?.Message ?? "unknown error"}";
+        var errorType = exception?.ExceptionType.Split('.').Last() ?? "Unknown";
+        var bucket = options.Value.OutputBucket;
+        var source = job.Instances[0];
+        var key = BucketLayout.FailureRecord(PipelineStage.Denoise, source);
+        var record = new FailureRecord(source, PipelineStage.Denoise, reason, errorType, clock.GetUtcNow(), 1,
+            job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion);
+        await store.EnsureBucketAsync(bucket, context.CancellationToken);
+        await store.PutBytesAsync(bucket, key, JsonSerializer.SerializeToUtf8Bytes(record, new JsonSerializerOptions { WriteIndented = true }),
+            new ObjectWriteOptions("application/json"), context.CancellationToken);
+        await context.Publish(new InstanceFailed(source, PipelineStage.Denoise, reason, new ObjectRef(bucket, key), job.StudyInstanceUid, job.SeriesInstanceUid));
+        LogJobFailed(logger, job.SeriesInstanceUid, ObjectId.Of(source), reason);
+    }
+
+    [LoggerMessage(2201, LogLevel.Error, "Denoise job for series {SeriesUid} is in the error queue: {Reason} (failure record for object {ObjectId})")]
+    private static partial void LogJobFailed(ILogger logger, string seriesUid, string objectId, string reason);
+}

@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pipeline.Contracts;
+using Pipeline.DenoiseWorker.Models;
+using Pipeline.DenoiseWorker.Series;
+using Pipeline.Dicom;
+using Pipeline.Hosting;
+using Pipeline.Imaging.Dicom;
+using Pipeline.Imaging.Noise;
+using Pipeline.Storage;
+
+namespace Pipeline.DenoiseWorker.Jobs;
+
+/// <summary>
+/// One series job: fetch the instances, decode, denoise with the job's model version, write the derived
+/// instances under the job's revision folder, write the completion marker LAST, delete older revisions,
+/// then publish <see cref="SeriesDenoised"/>. Re-running a job rewrites the same keys with the same bytes;
+/// a job whose marker already covers its instance set is acknowledged without work. A bad instance fails
+/// alone (failure record + <see cref="InstanceFailed"/>); anything else throws, is retried in process,
+/// then lands in the error queue (see <see cref="DenoiseJobFaultConsumer"/>).
+/// </summary>
+public sealed partial class DenoiseSeriesConsumer(
+    IObjectStore store,
+    LoadedModels models,
+    IOptions<DenoiseWorkerOptions> options,
+    TimeProvider clock,
+    ILogger<DenoiseSeriesConsumer> logger) : IConsumer<DenoiseSeries>
+{
+    public static readonly ActivitySource Activity = new("Pipeline.DenoiseWorker");
+    private static readonly Meter Meter = new("Pipeline.DenoiseWorker");
+    /// <summary>Slices denoised; the CLI's progress display listens to it too.</summary>
+    public static readonly Counter<long> Slices = Meter.CreateCounter<long>("pipeline.denoise.slices", description: "Slices denoised");
+    private static readonly Counter<long> Series = Meter.CreateCounter<long>("pipeline.denoise.series", description: "Series written (completion marker)");
+    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pipeline.denoise.instance_failures", description: "Instances that failed alone");
+    private static readonly Histogram<double> StepSeconds = Meter.CreateHistogram<double>("pipeline.denoise.step_duration", "s", "Seconds per job step");
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public async Task Consume(ConsumeContext<DenoiseSeries> context)
+    {
+        var job = context.Message;
+        var ct = context.CancellationToken;
+        var settings = options.Value;
+        var output = settings.OutputBucket;
+        using var activity = Activity.StartActivity("denoise.series");
+        activity?.SetTag("pipeline.series", job.SeriesInstanceUid);
+        activity?.SetTag("pipeline.model_version", job.ModelVersion);
+        activity?.SetTag("pipeline.instances", job.Instances.Count);
+        activity?.SetTag("pipeline.revision", job.Revision);
+
+        var markerKey = BucketLayout.CompletionMarker(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion);
+        if (await ReadMarkerAsync(output, markerKey, ct) is { } done && (done.Revision > job.Revision
+            || (done.Revision == job.Revision && done.SourceFingerprint == job.SourceFingerprint)))
+        {
+            LogAlreadyDone(logger, job.SeriesInstanceUid, job.Revision, done.Revision);
+            return;
+        }
+
+        var timings = new Dictionary<string, double>();
+        var watch = Stopwatch.StartNew();
+        using var model = await models.AcquireAsync(job.ModelVersion, ct);
+        activity?.SetTag("pipeline.device", model.Device);
+        Step(timings, "model", watch);
+
+        var sources = await FetchAsync(job, settings.TransferConcurrency, ct);
+        Step(timings, "fetch", watch);
+
+        var derivation = Derivation(job, model, settings);
+        var outcomes = model.Run(denoiser => new DicomSeriesDenoiser(denoiser, derivation)
+            .Denoise([.. sources.Select(s => s.File)], n => Slices.Add(n, new KeyValuePair<string, object?>("modality", job.Modality))));
+        Step(timings, "inference", watch);
+
+        var written = new DenoisedInstance?[job.Instances.Count];
+        var failed = new List<ObjectRef>();
+        await Parallel.ForAsync(0, job.Instances.Count, new ParallelOptions { MaxDegreeOfParallelism = settings.TransferConcurrency, CancellationToken = ct }, async (i, token) =>
+        {
+            if (outcomes[i]?.Derived is not { } derived) return;
+            var uid = derived.Dataset.GetRequiredString(DicomTags.SOPInstanceUID);
+            var key = BucketLayout.DerivedInstance(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion, job.Revision, uid);
+            using var buffer = new MemoryStream();
+            derived.Save(buffer);
+            buffer.Position = 0;
+            await store.PutAsync(output, key, buffer, new ObjectWriteOptions("application/dicom"), token);
+            written[i] = new DenoisedInstance(job.Instances[i], new ObjectRef(output, key));
+        });
+        for (var i = 0; i < job.Instances.Count; i++)
+        {
+            var reason = sources[i].FailureReason ?? outcomes[i]?.FailureReason;
+            if (reason is null) continue;
+            var errorType = sources[i].ErrorType ?? outcomes[i]?.ErrorType ?? "Unknown";
+            await RecordFailureAsync(context, job.Instances[i], reason, errorType, job, output, ct);
+            failed.Add(job.Instances[i]);
+        }
+        Step(timings, "write", watch);
+
+        var instances = written.OfType<DenoisedInstance>().ToList();
+        var derivedSeries = DerivedInstance.SeriesUid(job.SeriesInstanceUid, job.ModelVersion);
+        var marker = new SeriesCompletion(job.StudyInstanceUid, job.SeriesInstanceUid, derivedSeries, job.ModelVersion, job.Revision,
+            job.SourceFingerprint, instances, failed, clock.GetUtcNow(), timings, Summary(sources, outcomes));
+        // A newer revision finished meanwhile (another worker): its marker and files stand.
+        if (await ReadMarkerAsync(output, markerKey, ct) is { } newer && newer.Revision > job.Revision)
+        {
+            LogSuperseded(logger, job.SeriesInstanceUid, job.Revision, newer.Revision);
+            return;
+        }
+        await store.PutBytesAsync(output, markerKey, JsonSerializer.SerializeToUtf8Bytes(marker, Json), new ObjectWriteOptions("application/json"), ct);
+        await DeleteOlderRevisionsAsync(job, output, ct);
+        Series.Add(1, new KeyValuePair<string, object?>("modality", job.Modality), new KeyValuePair<string, object?>("model_version", job.ModelVersion));
+        LogDone(logger, job.SeriesInstanceUid, instances.Count, failed.Count, job.ModelVersion, model.Device, timings["inference"]);
+
+        var markerRef = new ObjectRef(output, markerKey);
+        if (instances.Count == 0)
+        {
+            var reason = $"no instance of the series could be denoised ({failed.Count} failed; see their failure records)";
+            await context.Publish(new SeriesNotDenoisable(job.StudyInstanceUid, job.SeriesInstanceUid, reason,
+                new ObjectRef(output, BucketLayout.FailureRecord(PipelineStage.Denoise, failed[0]))), ct);
+            return;
+        }
+        await context.Publish(new SeriesDenoised(job.StudyInstanceUid, job.SeriesInstanceUid, derivedSeries, job.ModelVersion,
+            instances, markerRef, failed.Count, job.Revision), ct);
+    }
+
+    /// <summary>One source object after fetching: its parsed file, or why it could not be read.</summary>
+    private sealed record FetchedInstance(DicomFile? File, string? FailureReason, string? ErrorType);
+
+    private async Task<FetchedInstance[]> FetchAsync(DenoiseSeries job, int concurrency, CancellationToken ct)
+    {
+        var fetched = new FetchedInstance[job.Instances.Count];
+        await Parallel.ForAsync(0, job.Instances.Count, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct }, async (i, token) =>
+        {
+            var source = job.Instances[i];
+            byte[] bytes;
+            try
+            {
+                bytes = await store.GetBytesAsync(source.Bucket, source.Key, cancellationToken: token);
+            }
+            catch (ObjectNotFoundException e)
+            {
+                fetched[i] = new FetchedInstance(null, "the object no longer exists in the input bucket", e.GetType().Name);
+                return;
+            }
+            try
+            {
+                fetched[i] = new FetchedInstance(DicomFile.Open(bytes), null, null);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Whatever the parser throws, the object itself is bad: it fails alone (storage errors above are retried).
+                fetched[i] = new FetchedInstance(null, $"not a readable DICOM instance: {e.Message}", e.GetType().Name);
+            }
+        });
+        return fetched;
+    }
+
+    private static DerivationOptions Derivation(DenoiseSeries job, ModelLease model, DenoiseWorkerOptions settings)
+    {
+        var architecture = model.Manifest.Architecture.Name;
+        var suffix = settings.SeriesDescriptionSuffix + (settings.NotForDiagnosticUse ? " NOT FOR DIAGNOSTIC USE" : "");
+        return new DerivationOptions
+        {
+            ModelVersion = job.ModelVersion,
+            SeriesDescriptionSuffix = suffix,
+            DerivationDescription = $"Denoised by convolutional denoising network {job.ModelVersion} ({architecture}), Pipeline",
+            Equipment = ("Pipeline", $"{model.Version.Name} ({architecture})", model.Version.ToString()),
+            ImageComments = settings.NotForDiagnosticUse
+                ? $"NOT FOR DIAGNOSTIC USE. Denoised by model {job.ModelVersion}; compare with the source series."
+                : null,
+        };
+    }
+
+    /// <summary>Cheap series figures for the marker: mean no-reference noise estimate before and after.</summary>
+    private static Dictionary<string, double> Summary(FetchedInstance[] sources, IReadOnlyList<InstanceOutcome?> outcomes)
+    {
+        var before = new List<double>();
+        var after = new List<double>();
+        for (var i = 0; i < sources.Length; i++)
+        {
+            if (sources[i].File is not { } source || outcomes[i]?.Derived is not { } derived) continue;
+            before.Add(NoiseEstimator.Immerkaer(DicomImages.ToImage(source)));
+            after.Add(NoiseEstimator.Immerkaer(DicomImages.ToImage(derived)));
+        }
+        return before.Count == 0 ? [] : new Dictionary<string, double>
+        {
+            ["noise_sigma_input"] = before.Average(),
+            ["noise_sigma_output"] = after.Average(),
+        };
+    }
+
+    private async Task<SeriesCompletion?> ReadMarkerAsync(string bucket, string key, CancellationToken ct)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<SeriesCompletion>(await store.GetBytesAsync(bucket, key, cancellationToken: ct));
+        }
+        catch (Exception e) when (e is ObjectNotFoundException or BucketNotFoundException or JsonException)
+        {
+            return null; // none yet, or unreadable: the job redoes the series
+        }
+    }
+
+    private async Task DeleteOlderRevisionsAsync(DenoiseSeries job, string bucket, CancellationToken ct)
+    {
+        var folder = BucketLayout.DerivedInstancesFolder(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion);
+        await foreach (var old in store.ListAsync(bucket, folder, ct))
+        {
+            var revision = old.Key[folder.Length..].Split('/')[0];
+            if (revision.Length > 1 && int.TryParse(revision.AsSpan(1), out var r) && r < job.Revision)
+                await store.DeleteAsync(bucket, old.Key, ct);
+        }
+    }
+
+    private async Task RecordFailureAsync(ConsumeContext context, ObjectRef source, string reason, string errorType, DenoiseSeries job, string bucket, CancellationToken ct)
+    {
+        var key = BucketLayout.FailureRecord(PipelineStage.Denoise, source);
+        var record = new FailureRecord(source, PipelineStage.Denoise, reason, errorType, clock.GetUtcNow(), 1,
+            job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion);
+        await store.PutBytesAsync(bucket, key, JsonSerializer.SerializeToUtf8Bytes(record, Json), new ObjectWriteOptions("application/json"), ct);
+        await context.Publish(new InstanceFailed(source, PipelineStage.Denoise, reason, new ObjectRef(bucket, key), job.StudyInstanceUid, job.SeriesInstanceUid), ct);
+        Failures.Add(1, new KeyValuePair<string, object?>("error_type", errorType));
+        LogInstanceFailed(logger, ObjectId.Of(source), reason);
+    }
+
+    private static void Step(Dictionary<string, double> timings, string step, Stopwatch watch)
+    {
+        timings[step] = watch.Elapsed.TotalSeconds;
+        StepSeconds.Record(watch.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("step", step));
+        watch.Restart();
+    }
+
+    [LoggerMessage(2001, LogLevel.Information, "Series {SeriesUid} revision {Revision} already done (marker revision {MarkerRevision}): acknowledged without work")]
+    private static partial void LogAlreadyDone(ILogger logger, string seriesUid, int revision, int markerRevision);
+
+    [LoggerMessage(2002, LogLevel.Information, "Series {SeriesUid} denoised: {Written} instances written, {Failed} failed, model {ModelVersion} on {Device}, inference {InferenceSeconds:F2} s")]
+    private static partial void LogDone(ILogger logger, string seriesUid, int written, int failed, string modelVersion, string device, double inferenceSeconds);
+
+    [LoggerMessage(2003, LogLevel.Warning, "Instance {ObjectId} failed alone: {Reason} (see the failure record)")]
+    private static partial void LogInstanceFailed(ILogger logger, string objectId, string reason);
+
+    [LoggerMessage(2004, LogLevel.Information, "Series {SeriesUid} revision {Revision} superseded by revision {NewerRevision}: marker left alone")]
+    private static partial void LogSuperseded(ILogger logger, string seriesUid, int revision, int newerRevision);
+}

@@ -1,0 +1,139 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pipeline.Denoising.Inference;
+using Pipeline.Denoising.Models;
+using Pipeline.Registry;
+
+namespace Pipeline.DenoiseWorker.Models;
+
+/// <summary>
+/// The model versions this worker has open. A job leases the version it names; a newly published
+/// version is opened (fetched and SHA-256-verified) beside the old one, and the old one is released
+/// when no job holds it any more: a switch happens between jobs, never inside one, without a restart.
+/// </summary>
+public sealed partial class LoadedModels(ModelRegistry registry, IOptions<DenoiseWorkerOptions> options, ILoggerFactory loggers) : IDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly List<LoadedModel> _loaded = []; // newest last
+    private readonly SemaphoreSlim _opening = new(1, 1);
+    private readonly ILogger _logger = loggers.CreateLogger<LoadedModels>();
+
+    /// <summary>Opens (once) and leases <paramref name="modelVersion"/>; dispose the lease when the job is done.</summary>
+    /// <exception cref="ModelIntegrityException">The version is missing or does not verify.</exception>
+    public async Task<ModelLease> AcquireAsync(string modelVersion, CancellationToken ct)
+    {
+        var id = ModelVersionId.Parse(modelVersion);
+        if (TryLease(id) is { } lease) return lease;
+        await _opening.WaitAsync(ct);
+        try
+        {
+            if (TryLease(id) is { } raced) return raced;
+            var folder = await registry.OpenAsync(id, ct);
+            var settings = options.Value;
+            var engine = new OnnxRuntimeEngine(folder.Onnx, folder.Manifest.Architecture, settings.Engine.ToEngineOptions(), _logger);
+            var denoiser = new SeriesDenoiser(engine, folder.Manifest.Normalisation.ToOptions(),
+                new TilingOptions { BatchSize = settings.BatchSize, TileSize = settings.TileSize });
+            var model = new LoadedModel(id, folder, denoiser);
+            lock (_lock)
+            {
+                _loaded.Add(model);
+                model.Leases++;
+                ReleaseUnused(settings.LoadedModels);
+            }
+            LogLoaded(_logger, id.ToString(), folder.Manifest.Architecture.Name, engine.Device);
+            return new ModelLease(this, model);
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+
+    private ModelLease? TryLease(ModelVersionId id)
+    {
+        lock (_lock)
+        {
+            var model = _loaded.FirstOrDefault(m => m.Id == id);
+            if (model is null) return null;
+            model.Leases++;
+            return new ModelLease(this, model);
+        }
+    }
+
+    internal void Return(LoadedModel model)
+    {
+        lock (_lock)
+        {
+            model.Leases--;
+            ReleaseUnused(options.Value.LoadedModels);
+        }
+    }
+
+    /// <summary>Disposes the oldest versions beyond <paramref name="keep"/> that no job holds.</summary>
+    private void ReleaseUnused(int keep)
+    {
+        for (var i = 0; _loaded.Count > keep && i < _loaded.Count;)
+        {
+            var model = _loaded[i];
+            if (model.Leases > 0) { i++; continue; }
+            _loaded.RemoveAt(i);
+            model.Denoiser.Engine.Dispose();
+            LogReleased(_logger, model.Id.ToString());
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var model in _loaded) model.Denoiser.Engine.Dispose();
+            _loaded.Clear();
+        }
+        _opening.Dispose();
+    }
+
+    [LoggerMessage(2101, LogLevel.Information, "Model version {Version} loaded ({Architecture} on {Device})")]
+    private static partial void LogLoaded(ILogger logger, string version, string architecture, string device);
+
+    [LoggerMessage(2102, LogLevel.Information, "Model version {Version} released")]
+    private static partial void LogReleased(ILogger logger, string version);
+}
+
+/// <summary>One open model version: its verified files and its denoiser (one engine, used by one job at a time).</summary>
+internal sealed class LoadedModel(ModelVersionId id, ModelFolder folder, SeriesDenoiser denoiser)
+{
+    public ModelVersionId Id { get; } = id;
+    public ModelFolder Folder { get; } = folder;
+    public SeriesDenoiser Denoiser { get; } = denoiser;
+    public Lock Inference { get; } = new();
+    public int Leases { get; set; }
+}
+
+/// <summary>A job's hold on a model version; the engine is not thread-safe, so inference runs one job at a time.</summary>
+public sealed class ModelLease : IDisposable
+{
+    private readonly LoadedModels _owner;
+    private readonly LoadedModel _model;
+    private int _disposed;
+
+    internal ModelLease(LoadedModels owner, LoadedModel model) => (_owner, _model) = (owner, model);
+
+    public ModelVersionId Version => _model.Id;
+
+    public ModelManifest Manifest => _model.Folder.Manifest;
+
+    public string Device => _model.Denoiser.Engine.Device;
+
+    /// <summary>Runs <paramref name="work"/> with exclusive use of the engine (fetching and writing of other jobs go on meanwhile).</summary>
+    public T Run<T>(Func<SeriesDenoiser, T> work)
+    {
+        lock (_model.Inference)
+            return work(_model.Denoiser);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            _owner.Return(_model);
+    }
+}

@@ -1,0 +1,40 @@
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Pipeline.Contracts;
+using Pipeline.Denoising.Models;
+
+namespace Pipeline.DenoiseWorker.Models;
+
+/// <summary>
+/// Every worker (its own temporary queue) opens a newly promoted version as soon as it is announced:
+/// fetched, verified against the manifest and against the hashes in the message, and ready before the
+/// first job that names it. A version that does not verify is refused (and the message faults).
+/// </summary>
+public sealed partial class ModelVersionPublishedConsumer(LoadedModels models, ILogger<ModelVersionPublishedConsumer> logger)
+    : IConsumer<ModelVersionPublished>
+{
+    public async Task Consume(ConsumeContext<ModelVersionPublished> context)
+    {
+        var published = context.Message;
+        using var lease = await models.AcquireAsync(published.ModelVersion, context.CancellationToken);
+        var files = lease.Manifest.Files;
+        if (!string.Equals(files.Onnx.Sha256, published.OnnxSha256, StringComparison.OrdinalIgnoreCase)
+            || !string.Equals(files.Weights.Sha256, published.WeightsSha256, StringComparison.OrdinalIgnoreCase))
+            throw new ModelIntegrityException($"Model version {published.ModelVersion} in the registry does not match the published SHA-256 values; not used.");
+        LogReady(logger, published.ModelVersion, lease.Device);
+    }
+
+    [LoggerMessage(2301, LogLevel.Information, "Published model version {Version} verified and ready on {Device}")]
+    private static partial void LogReady(ILogger logger, string version, string device);
+}
+
+/// <summary>One temporary queue per worker process, so each worker hears every announcement.</summary>
+public sealed class ModelVersionPublishedConsumerDefinition : ConsumerDefinition<ModelVersionPublishedConsumer>
+{
+    public ModelVersionPublishedConsumerDefinition() =>
+        Endpoint(e =>
+        {
+            e.InstanceId = $"{Environment.MachineName}-{Environment.ProcessId}".ToLowerInvariant();
+            e.Temporary = true;
+        });
+}

@@ -1,0 +1,79 @@
+using Pipeline.Denoising.Inference;
+using Pipeline.Dicom;
+using Pipeline.Imaging;
+using Pipeline.Imaging.Dicom;
+
+namespace Pipeline.DenoiseWorker.Series;
+
+/// <summary>What became of one source instance: its derived instance, or why there is none.</summary>
+public sealed record InstanceOutcome(DicomFile? Derived, string? FailureReason, string? ErrorType)
+{
+    public static InstanceOutcome Failed(Exception e) => new(null, e.Message, e.GetType().Name);
+}
+
+/// <summary>
+/// Denoises one series of parsed DICOM instances (in slice order) into derived instances: every
+/// frame of every instance is a slice; slices of one size are normalised and denoised together (2.5D
+/// neighbours come from the same stack); each instance is re-encoded in its own bit depth. An
+/// instance whose pixels cannot be decoded or derived fails alone. No storage, no messages.
+/// </summary>
+public sealed class DicomSeriesDenoiser(SeriesDenoiser denoiser, DerivationOptions derivation)
+{
+    /// <param name="instances">Parsed source instances in slice order; null where the object could not be parsed
+    /// (its outcome is then the caller's).</param>
+    /// <param name="slicesDone">Receives the number of slices finished after each batch.</param>
+    public IReadOnlyList<InstanceOutcome?> Denoise(IReadOnlyList<DicomFile?> instances, Action<int>? slicesDone = null)
+    {
+        ArgumentNullException.ThrowIfNull(instances);
+        var outcomes = new InstanceOutcome?[instances.Count];
+        var frames = new Image[instances.Count][];
+        for (var i = 0; i < instances.Count; i++)
+        {
+            if (instances[i] is not { } file) continue;
+            try
+            {
+                var count = file.GetPixelData().FrameCount;
+                frames[i] = [.. Enumerable.Range(0, count).Select(f => DicomImages.ToImage(file, f))];
+            }
+            catch (Exception e) when (e is DicomException or NotSupportedException or InvalidDataException or ArgumentException)
+            {
+                outcomes[i] = InstanceOutcome.Failed(e);
+            }
+        }
+
+        // A series normally has one slice size; a stray localizer of another size is denoised on its own.
+        var denoised = new Image[instances.Count][];
+        var stacks = Enumerable.Range(0, instances.Count).Where(i => frames[i] is not null)
+            .SelectMany(i => frames[i].Select((image, f) => (Instance: i, Frame: f, Image: image)))
+            .GroupBy(s => (s.Image.Width, s.Image.Height));
+        foreach (var stack in stacks)
+        {
+            var slices = stack.ToList();
+            var done = 0;
+            var output = denoiser.Denoise([.. slices.Select(s => s.Image)],
+                slicesDone is null ? null : new SyncProgress(n => { slicesDone(n - done); done = n; }));
+            for (var k = 0; k < slices.Count; k++)
+                (denoised[slices[k].Instance] ??= new Image[frames[slices[k].Instance].Length])[slices[k].Frame] = output[k];
+        }
+
+        for (var i = 0; i < instances.Count; i++)
+        {
+            if (denoised[i] is not { } images) continue;
+            try
+            {
+                outcomes[i] = new InstanceOutcome(DerivedInstance.Create(instances[i]!.Dataset, [.. images.Select(im => im.Pixels)], derivation), null, null);
+            }
+            catch (DicomException e)
+            {
+                outcomes[i] = InstanceOutcome.Failed(e);
+            }
+        }
+        return outcomes;
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
+    private sealed class SyncProgress(Action<int> report) : IProgress<int>
+    {
+        public void Report(int value) => report(value);
+    }
+}
