@@ -79,6 +79,12 @@ public sealed class JpegDctConformanceTests
         { 16, 12, false, 1, 2, "+ee +q 75" },
         { 16, 16, true, 1, 1, "+ee +q 95" },
         { 8, 8, false, 1, 3, "+eb -ot +fs 1" },
+        { 8, 8, false, 3, 1, "+eb" },
+        { 8, 8, false, 3, 2, "+eb +n1" },
+        { 8, 8, false, 3, 1, "+eb +s4" },
+        { 8, 8, false, 3, 1, "+eb +np" },
+        { 8, 8, false, 3, 1, "+eb +cr" },
+        { 16, 12, false, 3, 1, "+ee +n2" },
     };
 
     [Theory]
@@ -93,6 +99,54 @@ public sealed class JpegDctConformanceTests
         AssertMatchesDcmdjpeg(encoded, dir);
     }
 
+    /// <summary>cjpeg (libjpeg-turbo) options dcmcjpeg does not offer: restart intervals, chroma 1x2, one scan per component.</summary>
+    public static TheoryData<bool, string> CjpegCases() => new()
+    {
+        { false, "-grayscale -restart 5B -quality 80" },
+        { false, "-grayscale -restart 1 -quality 95 -optimize" },
+        { false, "-grayscale -restart 1B -quality 40" },
+        { true, "-restart 2B -sample 2x2 -quality 85" },
+        { true, "-restart 1 -sample 2x1 -quality 70" },
+        { true, "-restart 7B -sample 1x1 -quality 90" },
+        { true, "-sample 1x2 -quality 85" },
+        { true, "-scans {scans} -restart 3B -quality 85" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CjpegCases))]
+    public void Cjpeg_codestream_wrapped_by_img2dcm_matches_dcmdjpeg(bool colour, string options)
+    {
+        using var dir = new TempDir();
+        var grey = dir.File("slice.pgm");
+        ExternalTool.Ok("dcmj2pnm", "+Wm", SampleSlice(), grey);
+        var input = colour ? Colourise(grey, dir.File("slice.ppm")) : grey;
+        var scans = dir.File("scans.txt");
+        File.WriteAllText(scans, "0;\n1;\n2;\n"); // sequential, one non-interleaved scan per component
+        var jpeg = dir.File("slice.jpg");
+        ExternalTool.Ok("cjpeg", [.. options.Replace("{scans}", scans, StringComparison.Ordinal).Split(' '), "-outfile", jpeg, input]);
+        var encoded = dir.File("jpeg.dcm");
+        ExternalTool.Ok("img2dcm", jpeg, encoded);
+        AssertMatchesDcmdjpeg(encoded, dir);
+    }
+
+    /// <summary>A binary PPM whose three channels differ everywhere (grey, inverted grey + x, a ramp), from a binary PGM.</summary>
+    private static string Colourise(string pgm, string ppm)
+    {
+        var bytes = File.ReadAllBytes(pgm);
+        var header = System.Text.Encoding.ASCII.GetString(bytes, 0, 64).Split((char[])['\n', ' '], 5, StringSplitOptions.RemoveEmptyEntries);
+        int width = int.Parse(header[1], System.Globalization.CultureInfo.InvariantCulture), height = int.Parse(header[2], System.Globalization.CultureInfo.InvariantCulture);
+        var grey = bytes.AsSpan(bytes.Length - width * height);
+        using var output = File.Create(ppm);
+        output.Write(System.Text.Encoding.ASCII.GetBytes($"P6\n{width} {height}\n255\n"));
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                byte v = grey[y * width + x];
+                output.Write([v, (byte)(255 - v + x), (byte)(3 * y + x)]);
+            }
+        return ppm;
+    }
+
     internal static void AssertMatchesDcmdjpeg(string encoded, TempDir dir)
     {
         var decoded = dir.File("decoded.dcm");
@@ -100,7 +154,9 @@ public sealed class JpegDctConformanceTests
         var expected = ExternalTool.RawPixelData(decoded, dir);
         var file = DicomFile.Open(encoded);
         Assert.Contains(file.TransferSyntax.Uid, new[] { TransferSyntax.JpegBaseline.Uid, TransferSyntax.JpegExtended.Uid });
-        var actual = file.GetPixelData().ToNativeBytes();
+        var pixels = file.GetPixelData();
+        Assert.Equal(DicomFile.Open(decoded).Dataset.GetString(DicomTags.PhotometricInterpretation), pixels.Description.Photometric);
+        var actual = pixels.ToNativeBytes();
         Assert.Equal(expected.Length, actual.Length);
         int first = expected.AsSpan().CommonPrefixLength(actual);
         Assert.True(first == expected.Length, $"first difference at byte {first} of {expected.Length}");

@@ -176,11 +176,30 @@ public sealed class HostileInputTests
         Assert.Equal("unsupported transfer syntax 1.2.840.10008.1.2.4.80 (JPEG-LS Lossless Image Compression)", e.Message);
     }
 
+    [Theory]
+    [InlineData("+eb")]
+    [InlineData("+ee")]
+    public void Truncated_dct_jpeg_is_a_pixel_data_error_naming_where_it_ends(string options)
+    {
+        using var dir = new TempDir();
+        var jpeg = dir.File("j.dcm");
+        ExternalTool.Ok("dcmcjpeg", options, JpegDctConformanceTests.SampleSlice(), jpeg);
+        var file = DicomFile.Open(jpeg);
+        var fragments = Assert.IsType<DicomFragments>(file.Dataset[DicomTags.PixelData]);
+        var stream = fragments.Fragments[0];
+        foreach (int keep in new[] { 2, 40, stream.Length / 3, stream.Length - 200 })
+        {
+            file.Dataset.Add(new DicomFragments(DicomTags.PixelData, DicomVR.OB, Array.Empty<byte>(), [stream[..keep]]));
+            var e = Assert.Throws<DicomPixelDataException>(() => file.GetPixelData().GetFrame(0));
+            Assert.Matches("JPEG (codestream does not start with SOI|codestream has no frame or no scan|data ends at MCU row|segment FF..)", e.Message);
+        }
+    }
+
     public static TheoryData<string> MutationSyntaxes => new()
     {
         TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid,
         TransferSyntax.ExplicitVRBigEndian.Uid, TransferSyntax.DeflatedExplicitVRLittleEndian.Uid,
-        TransferSyntax.RleLossless.Uid, "jpeg-lossless",
+        TransferSyntax.RleLossless.Uid, "+el +sv 6", "+eb", "+ee",
     };
 
     /// <summary>Random byte mutations of valid files: success or a DicomException, each in bounded time.</summary>
@@ -190,13 +209,14 @@ public sealed class HostileInputTests
     {
         var image = Synthetic.Image(16, 12, false, frames: 2, rows: 16, columns: 16);
         byte[] valid;
-        if (syntax == "jpeg-lossless")
+        if (syntax.StartsWith('+'))
         {
+            // dcmcjpeg options: JPEG lossless, baseline, extended 12-bit.
             using var dir = new TempDir();
             var source = dir.File("s.dcm");
             image.Save(source);
             var jpeg = dir.File("j.dcm");
-            ExternalTool.Ok("dcmcjpeg", "+el", "+sv", "6", source, jpeg);
+            ExternalTool.Ok("dcmcjpeg", [.. syntax.Split(' '), source, jpeg]);
             valid = File.ReadAllBytes(jpeg);
         }
         else

@@ -56,13 +56,13 @@ internal static class JpegDctDecoder
         if (decoded.Any(x => !x)) throw new DicomPixelDataException("JPEG scans do not cover every component");
 
         if (nc == 1) Write(planes[0].Samples, planes[0].Stride, d, 0, destination);
-        else if (nc == 3) IjgColor.ToInterleavedOrPlanar(planes, s, d, ConvertsYbr(s, d), destination);
+        else if (nc == 3) IjgColor.ToInterleavedOrPlanar(planes, s, d, ConvertsToRgb(d), destination);
         else throw new DicomPixelDataException($"DCT JPEG with {nc} components is not supported");
     }
 
-    /// <summary>dcmdjpeg's default (--conv-photometric): colour-convert exactly when the dataset says YBR.</summary>
-    public static bool ConvertsYbr(JpegStream s, PixelDescription d) =>
-        s.Components.Count == 3 && d.Photometric.StartsWith("YBR_", StringComparison.Ordinal);
+    /// <summary>dcmdjpeg's default (--conv-photometric): colour-convert to RGB exactly when the dataset says YBR.</summary>
+    internal static bool ConvertsToRgb(PixelDescription d) =>
+        d.SamplesPerPixel == 3 && d.Photometric.StartsWith("YBR_", StringComparison.Ordinal);
 
     private static int DivCeil(int a, int b) => (a + b - 1) / b;
 

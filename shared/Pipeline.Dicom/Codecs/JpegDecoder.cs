@@ -218,6 +218,8 @@ internal sealed class HuffmanTable
             int n = counts[len - 1];
             for (int i = 0; i < n; i++, k++, code++)
             {
+                // As IJG: codes must fit in len bits and the all-ones code is reserved (T.81 C.2).
+                if (code >= (1 << len) - 1) throw new DicomPixelDataException($"JPEG Huffman table has more codes of length {len} than fit");
                 if (len <= 8)
                 {
                     int shift = 8 - len;
@@ -325,6 +327,7 @@ internal ref struct BitReader(ReadOnlySpan<byte> data, int start)
     {
         _acc = 0;
         _count = 0;
+        PaddedBits = 0; // zeros read ahead into the marker were never used
         while (_pos + 1 < _data.Length && !(_data[_pos] == 0xFF && _data[_pos + 1] is >= 0xD0 and <= 0xD7)) _pos++;
         if (_pos + 1 < _data.Length) _pos += 2;
     }

@@ -24,6 +24,7 @@ internal static class Transcoder
         {
             case PixelEncoding.Native:
                 copy.SetBytes(DicomTags.PixelData, d.BitsAllocated > 8 ? DicomVR.OW : DicomVR.OB, pixels.ToNativeBytes());
+                copy.SetString(DicomTags.PhotometricInterpretation, d.Photometric); // YBR JPEG decodes to RGB
                 break;
             case PixelEncoding.Rle:
                 var frames = new List<ReadOnlyMemory<byte>>(pixels.FrameCount);

@@ -12,11 +12,13 @@ public sealed class PixelData
     private readonly ReadOnlyMemory<byte> _native;
     private readonly DicomFragments? _fragments;
     private readonly IFrameDecoder? _decoder;
+    private readonly PixelDescription _encoded;
     private int[][]? _frameFragments;
 
     private PixelData(PixelDescription description, TransferSyntax syntax, ReadOnlyMemory<byte> native, DicomFragments? fragments, IFrameDecoder? decoder)
     {
-        Description = description;
+        _encoded = description;
+        Description = DecodedDescription(description, syntax);
         TransferSyntax = syntax;
         _native = native;
         _fragments = fragments;
@@ -26,6 +28,7 @@ public sealed class PixelData
     /// <summary>Largest decoded/compressed size ratio accepted (RLE tops out at 64, JPEG runs of zero blocks near 256).</summary>
     public const int MaxExpansion = 1024;
 
+    /// <summary>Describes the bytes <see cref="GetFrameBytes"/> returns (after any colour conversion of the decoder).</summary>
     public PixelDescription Description { get; }
     public TransferSyntax TransferSyntax { get; }
     public int FrameCount => Description.Frames;
@@ -60,6 +63,15 @@ public sealed class PixelData
         }
     }
 
+    /// <summary>
+    /// Lossy JPEG in a YBR photometric interpretation decodes to RGB (as dcmdjpeg does by default);
+    /// every other encoding decodes to the photometric interpretation the dataset states.
+    /// </summary>
+    private static PixelDescription DecodedDescription(PixelDescription d, TransferSyntax ts) =>
+        ts.Pixels == PixelEncoding.JpegBaseline && JpegDctDecoder.ConvertsToRgb(d)
+            ? d with { Photometric = "RGB" }
+            : d;
+
     /// <summary>Native little-endian bytes of one frame (decoded if compressed).</summary>
     public ReadOnlyMemory<byte> GetFrameBytes(int frame)
     {
@@ -71,7 +83,7 @@ public sealed class PixelData
         var output = new byte[size];
         try
         {
-            _decoder!.Decode(data.Span, Description, output);
+            _decoder!.Decode(data.Span, _encoded, output);
         }
         catch (Exception e) when (e is not DicomException and (IndexOutOfRangeException or ArgumentException or InvalidOperationException or InvalidDataException))
         {
