@@ -43,12 +43,8 @@ public sealed class CompressedConformanceTests
 public sealed class JpegDctConformanceTests
 {
     /// <summary>A real MR slice (the committed sample study, Colin27 T1 with Rician noise): 181x217, 12 bits stored.</summary>
-    internal static string SampleSlice(string series = "t1-noisy", int slice = 8)
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Pipeline.sln"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
-        return Path.Combine(root, "tests", "data", "sample-study", series, $"{slice:D4}.dcm");
-    }
+    internal static string SampleSlice(string series = "t1-noisy", int slice = 8) =>
+        Path.Combine(SampleData.SampleStudy, series, $"{slice:D4}.dcm");
 
     public static TheoryData<string, string> MrCases() => new()
     {
