@@ -1,9 +1,11 @@
+using Pipeline.Evaluation;
 using Pipeline.Hosting;
 
-// The Evaluation service: service defaults (settings, telemetry, health, bus); its consumers arrive with
-// the pipeline issue.
+// Evaluation: SeriesDenoised -> metrics, JSON report and PNG montage in the output bucket -> EvaluationCompleted.
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+builder.AddServiceDefaults(bus => bus.AddEvaluationConsumers());
+builder.AddObjectStore();
+builder.AddEvaluation();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 await app.RunAsync();

@@ -9,6 +9,7 @@ namespace Pipeline.Contracts;
 ///     complete.json                              completion marker, written LAST; names the revision
 ///     report.json, montage.png                   evaluation outputs
 /// {output}/failures/{stage}/{source bucket}/{source key}.json   one record per failed object
+/// {output}/references/{study}/{series}.json      clean reference registered for a source series
 /// </code>
 /// A model version is "{model name}/{version}", e.g. "denoiser/1", so it spans two key segments.
 /// A reopened series is written under a new revision folder and becomes visible as a whole when its
@@ -43,6 +44,13 @@ public static class BucketLayout
     /// <summary>Key of the before/after/difference montage.</summary>
     public static string Montage(string studyUid, string seriesUid, string modelVersion) =>
         SeriesOutputFolder(studyUid, seriesUid, modelVersion) + "montage.png";
+
+    /// <summary>
+    /// Key of the <see cref="CleanReference"/> registered for a source series (benchmark and validation studies):
+    /// when it exists, evaluation adds full-reference metrics of the input and of the output against it.
+    /// </summary>
+    public static string Reference(string studyUid, string sourceSeriesUid) =>
+        $"references/{studyUid}/{sourceSeriesUid}.json";
 
     /// <summary>Key of the failure record for one source object at one stage.</summary>
     public static string FailureRecord(PipelineStage stage, ObjectRef source) =>
@@ -103,6 +111,18 @@ public sealed record SeriesCompletion(
     DateTimeOffset CompletedAt,
     IReadOnlyDictionary<string, double> Timings,
     IReadOnlyDictionary<string, double>? Metrics = null)
+{
+    public int ContractVersion { get; init; } = Contracts.ContractVersion.Current;
+}
+
+/// <summary>
+/// The JSON document at <see cref="BucketLayout.Reference"/>: the clean instances of the anatomy a source series shows
+/// (e.g. the clean original that synthetic noise was added to). Evaluation pairs each source instance with the reference
+/// instance at the same slice position, else with the same Instance Number; the order of the list does not matter.
+/// Example: <c>{"Instances": [{"Bucket": "references", "Key": "colin27/t1/0001.dcm"}, ...]}</c> (names are case-insensitive).
+/// </summary>
+/// <param name="Instances">The clean reference instances (any bucket).</param>
+public sealed record CleanReference(IReadOnlyList<ObjectRef> Instances)
 {
     public int ContractVersion { get; init; } = Contracts.ContractVersion.Current;
 }

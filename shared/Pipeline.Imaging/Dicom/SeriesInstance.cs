@@ -3,7 +3,7 @@ using Pipeline.Dicom;
 namespace Pipeline.Imaging.Dicom;
 
 /// <summary>One instance of a series on disk, with what is needed to order and match it.</summary>
-/// <param name="Path">File path.</param>
+/// <param name="Path">Where it came from: a file path, or "bucket/key" of an object.</param>
 /// <param name="Image">Frame 0 in modality units.</param>
 /// <param name="Description">Pixel module (bits, signedness, rescale).</param>
 /// <param name="SeriesInstanceUid">Series it belongs to.</param>
@@ -19,9 +19,12 @@ public sealed record SeriesInstance(
         Position is { } p && Orientation is { } o ? p.Dot(o.Row.Cross(o.Column)) : null;
 
     /// <summary>Reads one file (frame 0).</summary>
-    public static SeriesInstance Read(string path)
+    public static SeriesInstance Read(string path) => From(DicomFile.Open(path), path);
+
+    /// <summary>An instance already parsed (e.g. from an object's bytes); <paramref name="path"/> names where it came from.</summary>
+    public static SeriesInstance From(DicomFile file, string path)
     {
-        var file = DicomFile.Open(path);
+        ArgumentNullException.ThrowIfNull(file);
         var ds = file.Dataset;
         var image = DicomImages.ToImage(file);
         var position = ds.GetDoubles(DicomTags.ImagePositionPatient);

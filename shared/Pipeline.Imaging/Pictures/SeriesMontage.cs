@@ -25,9 +25,12 @@ public static class SeriesMontage
     /// <summary>Integer magnification of a width x height image.</summary>
     public static int Zoom(int width, int height) => Math.Max(1, (int)Math.Ceiling(MinPanel / (double)Math.Max(width, height)));
 
-    /// <summary>The slices a montage shows by default: the middle one and the two quartiles (distinct, in order).</summary>
-    public static int[] MidSlices(int depth) =>
-        new[] { depth / 4, depth / 2, 3 * depth / 4 }.Where(k => k < depth).Distinct().ToArray();
+    /// <summary>
+    /// The slices a montage shows: <paramref name="count"/> evenly spaced inner slices, k depth / (count + 1) for
+    /// k = 1..count (distinct, in order); by default the two quartiles and the middle one.
+    /// </summary>
+    public static int[] MidSlices(int depth, int count = 3) =>
+        Enumerable.Range(1, Math.Max(0, count)).Select(k => (int)((long)k * depth / (count + 1))).Where(k => k < depth).Distinct().ToArray();
 
     /// <summary>Renders the montage as PNG bytes.</summary>
     public static byte[] Render(Volume original, Volume denoised, IReadOnlyList<int>? slices = null)

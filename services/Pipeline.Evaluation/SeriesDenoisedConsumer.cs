@@ -1,0 +1,26 @@
+using MassTransit;
+using Pipeline.Contracts;
+
+namespace Pipeline.Evaluation;
+
+/// <summary>
+/// Evaluates each denoised series: report and montage in the output bucket, metrics, then EvaluationCompleted.
+/// A series none of whose instances can be read faults (failure record first) and lands in the error queue.
+/// </summary>
+public sealed class SeriesDenoisedConsumer(SeriesEvaluator evaluator) : IConsumer<SeriesDenoised>
+{
+    /// <summary>Queue of the evaluation service.</summary>
+    public const string EndpointName = "evaluation";
+
+    public async Task Consume(ConsumeContext<SeriesDenoised> context)
+    {
+        var completed = await evaluator.EvaluateAsync(context.Message, context.GetRetryAttempt() + 1, context.CancellationToken);
+        if (completed is not null) await context.Publish(completed, context.CancellationToken);
+    }
+}
+
+/// <summary>Names the endpoint; prefetch, concurrency and retry come from the "Bus" settings.</summary>
+public sealed class SeriesDenoisedConsumerDefinition : ConsumerDefinition<SeriesDenoisedConsumer>
+{
+    public SeriesDenoisedConsumerDefinition() => EndpointName = SeriesDenoisedConsumer.EndpointName;
+}
