@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Pipeline.Dicom.Codecs;
 using Pipeline.Dicom.IO;
 
 namespace Pipeline.Dicom;
@@ -105,7 +106,7 @@ public sealed class DicomFile
             try
             {
                 var ds = deflatedParser.ParseDataset(-1, 0, headerOnly);
-                return new DicomFile(FixImplicitAmbiguity(ds, false), ts, meta) { PixelDataLocation = deflatedParser.PixelData };
+                return new DicomFile(FixImplicitAmbiguity(ds, false), ts, meta) { PixelDataLocation = deflatedParser.PixelData, ReadOptions = options };
             }
             catch (InvalidDataException e)
             {
@@ -122,7 +123,7 @@ public sealed class DicomFile
             parser.SetSyntax(explicitVR, true);
         }
         var dataset = parser.ParseDataset(-1, 0, headerOnly);
-        return new DicomFile(FixImplicitAmbiguity(dataset, !explicitVR), ts, meta) { PixelDataLocation = parser.PixelData };
+        return new DicomFile(FixImplicitAmbiguity(dataset, !explicitVR), ts, meta) { PixelDataLocation = parser.PixelData, ReadOptions = options };
     }
 
     private static readonly DicomTag[] PixelValueTags =
@@ -141,11 +142,20 @@ public sealed class DicomFile
         return ds;
     }
 
-    /// <summary>Pixel data of this file, decoded lazily frame by frame.</summary>
+    /// <summary>The options this file was read with (the external transcoder among them).</summary>
+    public DicomReadOptions ReadOptions { get; private init; } = DicomReadOptions.Default;
+
+    /// <summary>
+    /// Pixel data of this file, decoded lazily frame by frame. In a syntax we cannot decode, and with an
+    /// external transcoder configured, the whole file is decoded by it first (and the result's
+    /// <see cref="PixelData.TransferSyntax"/> is the native syntax it wrote).
+    /// </summary>
     public PixelData GetPixelData()
     {
         if (PixelDataLocation is not null)
             throw new DicomPixelDataException("this file was read header-only: open it with DicomFile.Open to get pixels");
+        if (!TransferSyntax.IsSupported && ReadOptions.ExternalTranscoderPath is not null && Dataset[DicomTags.PixelData] is DicomFragments)
+            return ExternalTranscoder.ToNative(this, ReadOptions).GetPixelData();
         return PixelData.FromDataset(Dataset, TransferSyntax);
     }
 

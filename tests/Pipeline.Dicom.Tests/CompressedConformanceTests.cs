@@ -143,6 +143,18 @@ public sealed class JpegDctConformanceTests
         return ppm;
     }
 
+    [Theory]
+    [InlineData("+ep", "unsupported transfer syntax 1.2.840.10008.1.2.4.55 (JPEG Full Progression, Non-Hierarchical (Process 10 & 12) (Retired))")]
+    [InlineData("+es", "unsupported transfer syntax 1.2.840.10008.1.2.4.53 (JPEG Spectral Selection, Non-Hierarchical (Process 6 & 8) (Retired))")]
+    public void Progressive_and_spectral_selection_are_unsupported_syntaxes(string options, string message)
+    {
+        using var dir = new TempDir();
+        var encoded = dir.File("jpeg.dcm");
+        ExternalTool.Ok("dcmcjpeg", options, SampleSlice(), encoded);
+        var e = Assert.Throws<DicomUnsupportedTransferSyntaxException>(() => DicomFile.Open(encoded).GetPixelData());
+        Assert.Equal(message, e.Message);
+    }
+
     internal static void AssertMatchesDcmdjpeg(string encoded, TempDir dir)
     {
         var decoded = dir.File("decoded.dcm");

@@ -10,4 +10,13 @@ public sealed record DicomReadOptions
 
     /// <summary>Largest input (after inflation for Deflated syntax) accepted, in bytes.</summary>
     public long MaxBytes { get; init; } = Array.MaxLength;
+
+    /// <summary>
+    /// Path of GDCM's <c>gdcmconv</c>, run as <c>gdcmconv --raw</c> to decode pixel data in syntaxes we have
+    /// no codec for (JPEG-LS, JPEG 2000). Null (the default): such files fail with "unsupported transfer syntax".
+    /// </summary>
+    public string? ExternalTranscoderPath { get; init; }
+
+    /// <summary>How long one external transcoder run may take before it is killed and the file fails.</summary>
+    public TimeSpan ExternalTranscoderTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }
