@@ -180,8 +180,8 @@ public sealed partial class DenoiseSeriesConsumer(
         for (var i = 0; i < sources.Length; i++)
         {
             if (sources[i].File is not { } source || outcomes[i]?.Derived is not { } derived) continue;
-            before.Add(NoiseEstimator.Immerkaer(DicomImages.ToImage(source)));
-            after.Add(NoiseEstimator.Immerkaer(DicomImages.ToImage(derived)));
+            before.Add(NoiseEstimator.Estimate(DicomImages.ToImage(source)));
+            after.Add(NoiseEstimator.Estimate(DicomImages.ToImage(derived)));
         }
         return before.Count == 0 ? [] : new Dictionary<string, double>
         {
