@@ -422,6 +422,10 @@ public static class DicomTags
     public static readonly DicomTag OverlayBitPosition = new(0x6000, 0x0102);
     /// <summary>OverlayData (60xx,3000) OW, repeating group: first group shown.</summary>
     public static readonly DicomTag OverlayData = new(0x6000, 0x3000);
+    /// <summary>(7FE0,0001) OV</summary>
+    public static readonly DicomTag ExtendedOffsetTable = new(0x7FE0, 0x0001);
+    /// <summary>(7FE0,0002) OV</summary>
+    public static readonly DicomTag ExtendedOffsetTableLengths = new(0x7FE0, 0x0002);
     /// <summary>(7FE0,0008) OF</summary>
     public static readonly DicomTag FloatPixelData = new(0x7FE0, 0x0008);
     /// <summary>(7FE0,0009) OD</summary>
@@ -648,6 +652,8 @@ public static partial class DicomDictionary
         (0x60000100, 0xFF00FFFF, DicomVR.US, "OverlayBitsAllocated"),
         (0x60000102, 0xFF00FFFF, DicomVR.US, "OverlayBitPosition"),
         (0x60003000, 0xFF00FFFF, DicomVR.OW, "OverlayData"),
+        (0x7FE00001, 0xFFFFFFFF, DicomVR.OV, "ExtendedOffsetTable"),
+        (0x7FE00002, 0xFFFFFFFF, DicomVR.OV, "ExtendedOffsetTableLengths"),
         (0x7FE00008, 0xFFFFFFFF, DicomVR.OF, "FloatPixelData"),
         (0x7FE00009, 0xFFFFFFFF, DicomVR.OD, "DoubleFloatPixelData"),
         (0x7FE00010, 0xFFFFFFFF, DicomVR.OW, "PixelData"),

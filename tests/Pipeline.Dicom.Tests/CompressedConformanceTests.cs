@@ -170,3 +170,43 @@ public sealed class JpegDctConformanceTests
         Assert.True(first == expected.Length, $"first difference at byte {first} of {expected.Length}");
     }
 }
+
+/// <summary>The Extended Offset Table (7FE0,0001), 64-bit offsets of each frame's first fragment, decides the frames.</summary>
+public sealed class ExtendedOffsetTableTests
+{
+    [Fact]
+    public void Frames_are_found_through_the_extended_offset_table()
+    {
+        using var dir = new TempDir();
+        var source = dir.File("source.dcm");
+        Synthetic.Image(8, 8, false, frames: 3, rows: 64, columns: 64).Save(source);
+        var encoded = dir.File("jpeg.dcm");
+        ExternalTool.Ok("dcmcjpeg", "+eb", "-ot", "+fs", "1", source, encoded); // 1 KB fragments, empty basic offset table
+        var decoded = dir.File("decoded.dcm");
+        ExternalTool.Ok("dcmdjpeg", encoded, decoded);
+        var expected = ExternalTool.RawPixelData(decoded, dir);
+
+        var file = DicomFile.Open(encoded);
+        var fragments = Assert.IsType<DicomFragments>(file.Dataset[DicomTags.PixelData]);
+        // Offsets of the fragments that start with SOI, counted from the first item tag (8-byte item headers).
+        var offsets = new List<ulong>();
+        ulong position = 0;
+        foreach (var fragment in fragments.Fragments)
+        {
+            if (fragment.Span[0] == 0xFF && fragment.Span[1] == 0xD8) offsets.Add(position);
+            position += 8 + (ulong)fragment.Length;
+        }
+        Assert.Equal(3, offsets.Count);
+        Assert.True(fragments.Fragments.Count > 3);
+        file.Dataset.SetBytes(DicomTags.ExtendedOffsetTable, DicomVR.OV, offsets.SelectMany(BitConverter.GetBytes).ToArray());
+        var withTable = dir.File("eot.dcm");
+        file.Save(withTable);
+        Assert.Equal(expected, DicomFile.Open(withTable).GetPixelData().ToNativeBytes());
+
+        // An entry that does not start a fragment is reported, so the table is what decides.
+        offsets[1] += 2;
+        file.Dataset.SetBytes(DicomTags.ExtendedOffsetTable, DicomVR.OV, offsets.SelectMany(BitConverter.GetBytes).ToArray());
+        var e = Assert.Throws<DicomPixelDataException>(() => file.GetPixelData().GetFrame(1));
+        Assert.Contains($"Extended Offset Table entry 1 ({offsets[1]}) does not start a fragment", e.Message);
+    }
+}

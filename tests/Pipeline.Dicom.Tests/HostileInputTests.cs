@@ -139,6 +139,22 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public void Float_pixel_data_and_bit_packed_pixels_are_reported_precisely()
+    {
+        var image = Synthetic.Image(16, 16, false);
+        var pixels = ((DicomValueElement)image.Dataset[DicomTags.PixelData]!).Value;
+        image.Dataset.Remove(DicomTags.PixelData);
+        image.Dataset.SetNumber(DicomTags.BitsAllocated, 32).SetBytes(DicomTags.FloatPixelData, DicomVR.OF, pixels);
+        var floats = Assert.Throws<DicomPixelDataException>(() => DicomFile.Open(Bytes(image)).GetPixelData());
+        Assert.Equal("Float Pixel Data (7FE0,0008) / Double Float Pixel Data (7FE0,0009) is not supported", floats.Message);
+
+        var packed = Synthetic.Image(8, 8, false);
+        packed.Dataset.SetNumber(DicomTags.BitsAllocated, 1).SetNumber(DicomTags.BitsStored, 1).SetNumber(DicomTags.HighBit, 0);
+        var bits = Assert.Throws<DicomPixelDataException>(() => DicomFile.Open(Bytes(packed)).GetPixelData());
+        Assert.Equal("Bits Allocated 1 is not supported (8, 16 or 32)", bits.Message);
+    }
+
+    [Fact]
     public void Huge_image_claimed_by_a_tiny_compressed_file_is_refused_before_allocation()
     {
         var file = Synthetic.Image(16, 16, false, frames: 1);

@@ -13,10 +13,13 @@ public sealed class PixelData
     private readonly DicomFragments? _fragments;
     private readonly IFrameDecoder? _decoder;
     private readonly PixelDescription _encoded;
+    private readonly ReadOnlyMemory<byte> _extendedOffsetTable;
     private int[][]? _frameFragments;
 
-    private PixelData(PixelDescription description, TransferSyntax syntax, ReadOnlyMemory<byte> native, DicomFragments? fragments, IFrameDecoder? decoder)
+    private PixelData(PixelDescription description, TransferSyntax syntax, ReadOnlyMemory<byte> native, DicomFragments? fragments, IFrameDecoder? decoder,
+        ReadOnlyMemory<byte> extendedOffsetTable = default)
     {
+        _extendedOffsetTable = extendedOffsetTable;
         _encoded = description;
         Description = DecodedDescription(description, syntax);
         TransferSyntax = syntax;
@@ -35,7 +38,12 @@ public sealed class PixelData
 
     public static PixelData FromDataset(Dataset ds, TransferSyntax ts)
     {
-        var element = ds[DicomTags.PixelData] ?? throw new DicomPixelDataException("no Pixel Data (7FE0,0010)");
+        if (ds[DicomTags.PixelData] is not { } element)
+        {
+            if (ds.Contains(DicomTags.FloatPixelData) || ds.Contains(DicomTags.DoubleFloatPixelData))
+                throw new DicomPixelDataException("Float Pixel Data (7FE0,0008) / Double Float Pixel Data (7FE0,0009) is not supported");
+            throw new DicomPixelDataException("no Pixel Data (7FE0,0010)");
+        }
         var d = PixelDescription.FromDataset(ds);
         switch (element)
         {
@@ -57,7 +65,8 @@ public sealed class PixelData
                 if (d.FrameBytes * d.Frames > Math.Max(1 << 20, compressed * MaxExpansion))
                     throw new DicomPixelDataException(
                         $"{d.Frames} frames of {d.Rows}x{d.Columns}x{d.SamplesPerPixel}x{d.BitsAllocated} bits cannot come from {compressed} compressed bytes");
-                return new PixelData(d, ts, default, f, decoder);
+                var extended = ds[DicomTags.ExtendedOffsetTable] is DicomValueElement eot ? eot.Value : default;
+                return new PixelData(d, ts, default, f, decoder, extended);
             default:
                 throw new DicomPixelDataException("Pixel Data (7FE0,0010) is a sequence");
         }
@@ -188,7 +197,7 @@ public sealed class PixelData
     /// <summary>The bytes of frame <paramref name="frame"/>'s codestream (its fragments joined).</summary>
     private ReadOnlyMemory<byte> FrameCodestream(int frame)
     {
-        _frameFragments ??= FragmentMap.Build(_fragments!, FrameCount, TransferSyntax);
+        _frameFragments ??= FragmentMap.Build(_fragments!, FrameCount, TransferSyntax, _extendedOffsetTable.Span);
         var indices = _frameFragments[frame];
         if (indices.Length == 1) return _fragments!.Fragments[indices[0]];
         var joined = new byte[indices.Sum(i => (long)_fragments!.Fragments[i].Length)];
