@@ -19,7 +19,14 @@ internal static class Synthetic
         return values;
     }
 
-    public static MrImageSpec Spec(int rows = 64, int columns = 48, int instance = 1) => new()
+    /// <summary>An MR spec with hand-chosen values; Image Type is MrImageSpec's default unless given.</summary>
+    public static MrImageSpec Spec(int rows = 64, int columns = 48, int instance = 1, string[]? imageType = null)
+    {
+        var spec = BaseSpec(rows, columns, instance);
+        return imageType is null ? spec : spec with { ImageType = imageType };
+    }
+
+    private static MrImageSpec BaseSpec(int rows, int columns, int instance) => new()
     {
         PatientName = "Test^Patient",
         PatientId = "PID-001",
@@ -35,7 +42,6 @@ internal static class Synthetic
         Rows = rows,
         Columns = columns,
         BitsStored = 12,
-        ImageType = ["ORIGINAL", "PRIMARY", "OTHER"],
         Plane = new ImagePlane
         {
             PositionPatient = [-100.5, -80.25, 10 + 2.5 * instance],

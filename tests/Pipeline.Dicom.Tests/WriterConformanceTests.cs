@@ -3,12 +3,16 @@ namespace Pipeline.Dicom.Tests;
 /// <summary>Files we write are valid for the independent tools: dciodvfy (IOD), dcmdump (encoding), GDCM (pixels).</summary>
 public sealed class WriterConformanceTests
 {
-    [Fact]
-    public void New_MR_image_passes_dciodvfy_with_zero_errors()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("ORIGINAL\\PRIMARY\\OTHER")]
+    [InlineData("DERIVED\\SECONDARY")]
+    public void New_MR_image_passes_dciodvfy_with_zero_errors(string? imageType)
     {
         using var dir = new TempDir();
         var path = dir.File("mr.dcm");
-        Synthetic.Mr().Save(path);
+        // null: the default Image Type, which callers need not set.
+        MrImage.Create(Synthetic.Spec(imageType: imageType?.Split('\\')), Synthetic.Pattern(64, 48)).Save(path);
         var result = ExternalTool.Run("dciodvfy", path);
         var errors = (result.StdErr + result.StdOut).Split('\n').Where(l => l.StartsWith("Error", StringComparison.Ordinal)).ToList();
         Assert.True(errors.Count == 0 && result.ExitCode == 0, string.Join('\n', errors) + result.StdErr);

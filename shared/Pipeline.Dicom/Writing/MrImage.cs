@@ -34,8 +34,11 @@ public sealed record MrImageSpec
     public required string FrameOfReferenceUid { get; init; }
     public string Manufacturer { get; init; } = "Pipeline";
     public string PatientPosition { get; init; } = "HFS";
-    /// <summary>ORIGINAL\PRIMARY for acquired-like data, DERIVED\SECONDARY for synthesised data.</summary>
-    public string[] ImageType { get; init; } = ["DERIVED", "SECONDARY"];
+    /// <summary>
+    /// ORIGINAL\PRIMARY for acquired-like data, DERIVED\SECONDARY for synthesised data; MR images need a
+    /// third value (PS3.3 C.8.3.1.1.1), so two values get OTHER appended.
+    /// </summary>
+    public string[] ImageType { get; init; } = ["DERIVED", "SECONDARY", "OTHER"];
     public string ScanningSequence { get; init; } = "RM";
     public string SequenceVariant { get; init; } = "NONE";
     public string MrAcquisitionType { get; init; } = "3D";
@@ -65,7 +68,7 @@ public static class MrImage
     {
         var ds = new Dataset();
         ds.SetString(DicomTags.SpecificCharacterSet, "ISO_IR 192");
-        ds.SetStrings(DicomTags.ImageType, spec.ImageType);
+        ds.SetStrings(DicomTags.ImageType, spec.ImageType.Length == 2 ? [.. spec.ImageType, "OTHER"] : spec.ImageType);
         ds.SetString(DicomTags.SOPClassUID, SopClassUid);
         ds.SetString(DicomTags.SOPInstanceUID, spec.SopInstanceUid);
         ds.SetString(DicomTags.StudyDate, spec.StudyDate);
