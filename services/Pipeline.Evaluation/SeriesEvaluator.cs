@@ -51,9 +51,6 @@ public sealed partial class SeriesEvaluator(
         var pairs = new List<LoadedPair>(job.Instances.Count);
         foreach (var instance in job.Instances)
             pairs.Add(await LoadPairAsync(instance, ct));
-        foreach (var failed in pairs.Where(p => p.Failure is not null))
-            LogPairFailed(logger, ObjectId.Of(failed.Objects.Source), failed.Failure!);
-
         var readable = pairs.Where(p => p.Failure is null).ToList();
         if (readable.Count == 0)
             throw await FailSeriesAsync(job, pairs, attempt, ct);
@@ -68,8 +65,21 @@ public sealed partial class SeriesEvaluator(
         {
             if (pairs[i].Failure is not null) return;
             partners.TryGetValue(pairs[i], out var partner);
-            (figures[i], referenceProblems[i]) = Measure(pairs[i], partner);
+            try
+            {
+                (figures[i], referenceProblems[i]) = Measure(pairs[i], partner);
+            }
+            catch (ArgumentException e)
+            {
+                // e.g. smaller than the SSIM window; the parameter name means nothing to an operator
+                pairs[i].Failure = $"cannot be measured: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}";
+            }
         });
+        foreach (var failed in pairs.Where(p => p.Failure is not null))
+            LogPairFailed(logger, ObjectId.Of(failed.Objects.Source), failed.Failure!);
+        var evaluated = pairs.Count(p => p.Failure is null);
+        if (evaluated == 0)
+            throw await FailSeriesAsync(job, pairs, attempt, ct);
 
         var instances = pairs.Select((p, i) => new InstanceReport(
             p.Objects.Source, p.Objects.Derived, p.Source?.SopInstanceUid, p.Source?.Frames.Count, figures[i],
@@ -80,7 +90,7 @@ public sealed partial class SeriesEvaluator(
 
         var report = new EvaluationReport(
             job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.DerivedSeriesInstanceUid, job.ModelVersion, job.Revision,
-            modality, DicomImages.DefaultDataRange(first.Instance.Description), readable.Count, pairs.Count - readable.Count,
+            modality, DicomImages.DefaultDataRange(first.Instance.Description), evaluated, pairs.Count - evaluated,
             series, referenceSummary is null ? null : referenceSummary with
             {
                 InstancesMatched = figures.Count(f => f?.PsnrReferenceInput is not null),
@@ -93,7 +103,7 @@ public sealed partial class SeriesEvaluator(
         EvaluationTelemetry.Record(series, job.ModelVersion, modality, report.InstancesFailed, report.DataRange!.Value);
         activity?.SetTag("pipeline.instances_failed", report.InstancesFailed);
         activity?.SetTag("pipeline.reference", referenceSummary is not null);
-        LogEvaluated(logger, job.SourceSeriesInstanceUid, job.ModelVersion, readable.Count, report.InstancesFailed, series.PsnrFidelity);
+        LogEvaluated(logger, job.SourceSeriesInstanceUid, job.ModelVersion, evaluated, report.InstancesFailed, series.PsnrFidelity);
 
         var summary = series.Named().ToDictionary(p => p.Key, p => p.Value);
         summary["instances_evaluated"] = report.InstancesEvaluated;
@@ -296,7 +306,7 @@ public sealed partial class SeriesEvaluator(
         return new MontageSummary(image, [.. slices.Select(k => shown[k].Index)]);
     }
 
-    /// <summary>Writes the failure record of a series none of whose pairs could be read; returns the exception to throw.</summary>
+    /// <summary>Writes the failure record of a series none of whose pairs could be evaluated; returns the exception to throw.</summary>
     private async Task<SeriesNotEvaluableException> FailSeriesAsync(SeriesDenoised job, List<LoadedPair> pairs, int attempt, CancellationToken ct)
     {
         var reason = pairs.Count == 0
@@ -323,7 +333,8 @@ public sealed partial class SeriesEvaluator(
         public DenoisedInstance Objects { get; } = objects;
         public LoadedInstance? Source { get; } = source;
         public LoadedInstance? Derived { get; } = derived;
-        public string? Failure { get; } = failure;
+        /// <summary>Why the pair cannot be evaluated: set when reading, or when measuring refuses the images.</summary>
+        public string? Failure { get; set; } = failure;
     }
 
     /// <summary>The reference instance for one pair, or why there is none.</summary>

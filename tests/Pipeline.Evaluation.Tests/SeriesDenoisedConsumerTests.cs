@@ -182,6 +182,35 @@ public sealed class SeriesDenoisedConsumerTests
     }
 
     [Fact]
+    public async Task Images_smaller_than_the_ssim_window_fail_with_a_specific_reason()
+    {
+        await using var fixture = await EvaluationFixture.StartAsync(registerReference: false);
+        var pairs = new List<DenoisedInstance>();
+        for (var i = 1; i <= 2; i++)
+        {
+            var file = Dicom.MrImage.Create(new Dicom.MrImageSpec
+            {
+                StudyInstanceUid = "2.25.1", SeriesInstanceUid = "2.25.2", SopInstanceUid = $"2.25.2.{i}", FrameOfReferenceUid = "2.25.3",
+                InstanceNumber = i, Rows = 8, Columns = 8,
+                Plane = new Dicom.ImagePlane { PositionPatient = [0, 0, i], OrientationPatient = [1, 0, 0, 0, 1, 0], PixelSpacing = [1, 1] },
+            }, [.. Enumerable.Range(0, 64).Select(v => (float)v)]);
+            using var buffer = new MemoryStream();
+            file.Save(buffer);
+            var pair = new DenoisedInstance(new ObjectRef("incoming", $"tiny/{i}.dcm"), new ObjectRef(EvaluationFixture.Output, $"tiny/derived/{i}.dcm"));
+            await fixture.Store.PutBytesAsync(pair.Source.Bucket, pair.Source.Key, buffer.ToArray());
+            await fixture.Store.PutBytesAsync(pair.Derived.Bucket, pair.Derived.Key, buffer.ToArray());
+            pairs.Add(pair);
+        }
+
+        await fixture.DeliverAsync(fixture.Job with { Instances = pairs });
+
+        Assert.Single(fixture.Harness.Published.Select<Fault<SeriesDenoised>>());
+        var record = JsonSerializer.Deserialize<FailureRecord>(await fixture.ReadAsync(BucketLayout.FailureRecord(PipelineStage.Evaluation, pairs[0].Source)))!;
+        Assert.Equal("none of the 2 instances could be evaluated; first: cannot be measured: SSIM needs images of at least 11x11, got 8x8",
+            record.Reason);
+    }
+
+    [Fact]
     public async Task A_job_whose_outputs_belong_to_a_later_revision_is_skipped()
     {
         await using var fixture = await EvaluationFixture.StartAsync(registerReference: false);
