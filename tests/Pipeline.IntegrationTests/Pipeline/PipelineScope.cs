@@ -1,0 +1,122 @@
+using System.Globalization;
+using Pipeline.Contracts;
+using Pipeline.Storage;
+using Pipeline.Storage.S3;
+
+namespace Pipeline.IntegrationTests.Pipeline;
+
+/// <summary>
+/// One test's share of the servers: its own RabbitMQ virtual host (the services' queue names are fixed, so this is
+/// what keeps tests from consuming each other's messages) and its own input, output and model buckets, plus the
+/// settings that point the services at them.
+/// </summary>
+public sealed class PipelineScope : IAsyncDisposable
+{
+    private readonly TestServers _servers;
+    private readonly S3ObjectStore _store;
+
+    private PipelineScope(TestServers servers, string id)
+    {
+        _servers = servers;
+        Id = id;
+        _store = new S3ObjectStore(servers.S3);
+        CacheFolder = Directory.CreateTempSubdirectory("it-models-").FullName;
+    }
+
+    public string Id { get; }
+    public string VirtualHost => "it-" + Id;
+    public string InputBucket => "in-" + Id;
+    public string OutputBucket => "out-" + Id;
+    public string ModelsBucket => "models-" + Id;
+    public string CacheFolder { get; }
+    public IObjectStore Store => _store;
+    public TestServers Servers => _servers;
+
+    public static async Task<PipelineScope> CreateAsync(TestServers servers)
+    {
+        var scope = new PipelineScope(servers, Guid.NewGuid().ToString("N")[..10]);
+        await servers.RabbitMqCtlAsync("add_vhost", scope.VirtualHost);
+        await servers.RabbitMqCtlAsync("set_permissions", "-p", scope.VirtualHost, servers.RabbitMq.Username, ".*", ".*", ".*");
+        await scope.Store.EnsureBucketAsync(scope.InputBucket);
+        return scope;
+    }
+
+    /// <summary>
+    /// Configuration of all three services (keys as in appsettings: "Section:Name"): RabbitMQ in this scope's virtual
+    /// host, the S3 server, this scope's buckets, a short quiet period and reconcile interval.
+    /// </summary>
+    public Dictionary<string, string?> Settings(TimeSpan quietPeriod, TimeSpan reconcileInterval)
+    {
+        var rabbit = _servers.RabbitMq;
+        var s3 = _servers.S3;
+        return new Dictionary<string, string?>
+        {
+            ["Bus:Transport"] = "RabbitMq",
+            ["Bus:RabbitMq:Host"] = rabbit.Host,
+            ["Bus:RabbitMq:Port"] = rabbit.Port.ToString(CultureInfo.InvariantCulture),
+            ["Bus:RabbitMq:VirtualHost"] = VirtualHost,
+            ["Bus:RabbitMq:Username"] = rabbit.Username,
+            ["Bus:RabbitMq:Password"] = rabbit.Password,
+            ["Storage:Kind"] = "S3",
+            ["Storage:S3:Endpoint"] = s3.Endpoint,
+            ["Storage:S3:AccessKey"] = s3.AccessKey,
+            ["Storage:S3:SecretKey"] = s3.SecretKey,
+            ["Storage:S3:Region"] = s3.Region,
+            ["Storage:S3:UseTls"] = s3.UseTls ? "true" : "false",
+            ["Ingest:InputBucket"] = InputBucket,
+            ["Ingest:OutputBucket"] = OutputBucket,
+            ["Ingest:QuietPeriod"] = quietPeriod.ToString("c", CultureInfo.InvariantCulture),
+            ["Ingest:ReconcileInterval"] = reconcileInterval.ToString("c", CultureInfo.InvariantCulture),
+            ["DenoiseWorker:OutputBucket"] = OutputBucket,
+            ["Evaluation:OutputBucket"] = OutputBucket,
+            ["ModelRegistry:Bucket"] = ModelsBucket,
+            ["ModelRegistry:CacheFolder"] = CacheFolder,
+        };
+    }
+
+    /// <summary>Uploads files into the input bucket under <paramref name="prefix"/> (keys in file-name order).</summary>
+    public async Task<IReadOnlyList<ObjectRef>> DropAsync(string prefix, IEnumerable<string> files)
+    {
+        var dropped = new List<ObjectRef>();
+        foreach (var file in files.Order(StringComparer.Ordinal))
+            dropped.Add(await DropAsync(prefix + Path.GetFileName(file), await File.ReadAllBytesAsync(file)));
+        return dropped;
+    }
+
+    public async Task<ObjectRef> DropAsync(string key, byte[] bytes)
+    {
+        await Store.PutBytesAsync(InputBucket, key, bytes);
+        return new ObjectRef(InputBucket, key);
+    }
+
+    /// <summary>Every object of a bucket with its bytes, by key.</summary>
+    public async Task<SortedDictionary<string, byte[]>> ReadAllAsync(string bucket, string prefix = "")
+    {
+        var all = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        await foreach (var listed in Store.ListAsync(bucket, prefix))
+            all[listed.Key] = await Store.GetBytesAsync(bucket, listed.Key);
+        return all;
+    }
+
+    public async Task<List<string>> KeysAsync(string bucket, string prefix = "")
+    {
+        var keys = new List<string>();
+        await foreach (var listed in Store.ListAsync(bucket, prefix))
+            keys.Add(listed.Key);
+        return keys;
+    }
+
+    /// <summary>Removes the virtual host (its queues and exchanges) and the model cache; the buckets go with s3rver's next fresh start.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _servers.RabbitMqCtlAsync("delete_vhost", VirtualHost);
+        }
+        finally
+        {
+            _store.Dispose();
+            Directory.Delete(CacheFolder, recursive: true);
+        }
+    }
+}
