@@ -21,6 +21,30 @@ public sealed class CompressedConformanceTests
     }
 
     [Theory]
+    [InlineData(8, 8, false, 1, 2)]
+    [InlineData(16, 12, true, 1, 1)]
+    [InlineData(16, 16, false, 1, 3)]
+    [InlineData(32, 32, true, 1, 1)]
+    [InlineData(8, 8, false, 3, 2)]
+    [InlineData(16, 16, false, 3, 1)]
+    public void Rle_matches_dcmdrle_for_every_byte_layout(int bitsAllocated, int bitsStored, bool signed, int samples, int frames)
+    {
+        using var dir = new TempDir();
+        var source = dir.File("source.dcm");
+        Synthetic.Image(bitsAllocated, bitsStored, signed, samples, frames).Save(source);
+        var encoded = dir.File("rle.dcm");
+        ExternalTool.Ok("dcmcrle", source, encoded);
+        var decoded = dir.File("decoded.dcm");
+        ExternalTool.Ok("dcmdrle", encoded, decoded);
+        var file = DicomFile.Open(encoded);
+        Assert.Equal(TransferSyntax.RleLossless, file.TransferSyntax);
+        var pixels = file.GetPixelData();
+        Assert.Equal(ExternalTool.RawPixelData(decoded, dir), pixels.ToNativeBytes());
+        // The reused-buffer path of GetFrame gives the same values as the decoded bytes.
+        Assert.Equal(pixels.GetStoredValues(frames - 1).Select(v => (float)v), pixels.GetFrame(frames - 1));
+    }
+
+    [Theory]
     [MemberData(nameof(LosslessCases))]
     public void Jpeg_lossless_matches_dcmdjpeg(int bitsAllocated, int bitsStored, bool signed, int samples, int frames, string options)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Pipeline.Dicom.Codecs;
 
@@ -84,12 +85,24 @@ public sealed class PixelData
     /// <summary>Native little-endian bytes of one frame (decoded if compressed).</summary>
     public ReadOnlyMemory<byte> GetFrameBytes(int frame)
     {
-        if ((uint)frame >= (uint)FrameCount)
-            throw new ArgumentOutOfRangeException(nameof(frame), $"frame {frame} of {FrameCount}");
+        CheckFrame(frame);
         int size = (int)Description.FrameBytes;
         if (_fragments is null) return _native.Slice(frame * size, size);
-        var data = FrameCodestream(frame);
         var output = new byte[size];
+        DecodeFrame(frame, output);
+        return output;
+    }
+
+    private void CheckFrame(int frame)
+    {
+        if ((uint)frame >= (uint)FrameCount)
+            throw new ArgumentOutOfRangeException(nameof(frame), $"frame {frame} of {FrameCount}");
+    }
+
+    /// <summary>Decodes a compressed frame into <paramref name="output"/> (every byte written, so it may be a reused buffer).</summary>
+    private void DecodeFrame(int frame, Span<byte> output)
+    {
+        var data = FrameCodestream(frame);
         try
         {
             _decoder!.Decode(data.Span, _encoded, output);
@@ -98,7 +111,6 @@ public sealed class PixelData
         {
             throw new DicomPixelDataException($"frame {frame}: corrupt {TransferSyntax.Name} data ({e.Message})", e);
         }
-        return output;
     }
 
     /// <summary>All frames as the (7FE0,0010) value of a native encoding: concatenated, padded to even length.</summary>
@@ -113,7 +125,7 @@ public sealed class PixelData
             return all;
         }
         for (int i = 0; i < FrameCount; i++)
-            GetFrameBytes(i).Span.CopyTo(all.AsSpan((int)(i * Description.FrameBytes)));
+            DecodeFrame(i, all.AsSpan((int)(i * Description.FrameBytes), (int)Description.FrameBytes));
         return all;
     }
 
@@ -142,7 +154,29 @@ public sealed class PixelData
         var d = Description;
         if (destination.Length < d.SamplesPerFrame)
             throw new ArgumentException($"destination holds {destination.Length} values, frame has {d.SamplesPerFrame}", nameof(destination));
-        var bytes = GetFrameBytes(frame).Span;
+        if (_fragments is null)
+        {
+            ToModalityValues(GetFrameBytes(frame).Span, destination);
+            return;
+        }
+        // A worker decodes frame after frame: reuse the decoded bytes' buffer instead of a new large array each time.
+        CheckFrame(frame);
+        int size = (int)d.FrameBytes;
+        var rented = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            DecodeFrame(frame, rented.AsSpan(0, size));
+            ToModalityValues(rented.AsSpan(0, size), destination);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private void ToModalityValues(ReadOnlySpan<byte> bytes, Span<float> destination)
+    {
+        var d = Description;
         float slope = (float)d.RescaleSlope, intercept = (float)d.RescaleIntercept;
         int n = d.SamplesPerFrame;
         if (d.BitsAllocated == 16 && d.SamplesPerPixel == 1 && d.BitsStored == 16)
