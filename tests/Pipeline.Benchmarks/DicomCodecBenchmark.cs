@@ -113,6 +113,12 @@ public sealed class DicomCodecBenchmark : IBenchmark
         Compare("multi-frame RLE encode from explicit LE", megabytes,
             () => DicomFile.Open(multiExplicit).Save(multiOut, TransferSyntax.RleLossless),
             () => Tool("dcmcrle", multiExplicit, multiOut));
+        // Lossy JPEG Extended (12-bit DCT) made by dcmcjpeg; both decoders are IJG-exact, so both write the same pixels.
+        var multiJpeg = Path.Combine(dir, "multi-j.dcm");
+        Tool("dcmcjpeg", "+ee", multiExplicit, multiJpeg);
+        Compare("multi-frame JPEG 12-bit decode -> expl. LE", megabytes,
+            () => DicomFile.Open(multiJpeg).Save(multiOut, TransferSyntax.ExplicitVRLittleEndian),
+            () => Tool("dcmdjpeg", multiJpeg, multiOut));
         Console.WriteLine("note: dcmtk runs one process per file (as in a shell loop); its figures include process start-up.");
     }
 
