@@ -31,12 +31,15 @@ public sealed partial class IngestProcessor(
     private static readonly Meter Meter = new("Pipeline.Ingest");
     private static readonly Counter<long> InstancesRead = Meter.CreateCounter<long>("pipeline.ingest.instances", description: "Instances whose header was read");
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pipeline.ingest.failures", description: "Objects recorded as failed at ingest");
-    private static readonly Counter<long> JobsPublished = Meter.CreateCounter<long>("pipeline.ingest.jobs", description: "Denoise jobs published");
+    private static readonly Counter<long> JobsCounter = Meter.CreateCounter<long>("pipeline.ingest.jobs", description: "Denoise jobs published");
 
     private readonly IngestOptions _options = options.Value;
     private readonly SeriesAssembler _assembler = new(options.Value.QuietPeriod);
     private readonly Dictionary<string, JobPriority> _folderPriority = new(StringComparer.Ordinal);
     private readonly Dictionary<ObjectRef, string?> _seenMarkers = [];
+
+    /// <summary>Denoise jobs published since start (embedded mode waits for each to finish).</summary>
+    public int JobsPublished { get; private set; }
 
     /// <summary>When the next quiet period ends, so the owner knows when to call <see cref="PublishDueAsync"/>.</summary>
     public DateTimeOffset? NextDeadline => _assembler.NextQuietDeadline();
@@ -127,7 +130,8 @@ public sealed partial class IngestProcessor(
                 modelVersion, PriorityOf(series), series.Modality, revision.Value, series.Fingerprint);
             await publisher.Publish(job, context => context.TrySetPriority((byte)job.Priority), ct);
             _assembler.MarkPublished(series with { Revision = revision.Value });
-            JobsPublished.Add(1, new KeyValuePair<string, object?>("priority", job.Priority.ToString()));
+            JobsCounter.Add(1, new KeyValuePair<string, object?>("priority", job.Priority.ToString()));
+            JobsPublished++;
             LogPublished(logger, uid, job.Instances.Count, revision.Value, job.Priority);
             published++;
         }

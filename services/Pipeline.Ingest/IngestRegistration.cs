@@ -23,7 +23,8 @@ public static class IngestRegistration
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IngestInbox>();
         builder.Services.AddSingleton<IngestProcessor>();
-        builder.Services.AddHostedService<IngestWorker>();
+        builder.Services.AddSingleton<IngestWorker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
         return builder;
     }
 }

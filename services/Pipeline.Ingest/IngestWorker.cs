@@ -19,6 +19,13 @@ public sealed partial class IngestWorker(
     ILogger<IngestWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan ErrorBackoff = TimeSpan.FromSeconds(5);
+    private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes when the first full listing has been observed and every series due by then has its job
+    /// (embedded mode: all input is present at start, so this is "everything published").
+    /// </summary>
+    public Task FirstPass => _firstPass.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -39,6 +46,7 @@ public sealed partial class IngestWorker(
                 while (inbox.Reader.TryRead(out var created))
                     await processor.ObserveAsync(created.Object, created.ETag, created.Size, stoppingToken);
                 await processor.PublishDueAsync(stoppingToken);
+                _firstPass.TrySetResult();
 
                 await WaitForWorkAsync(Earliest(nextReconcile, processor.NextDeadline), stoppingToken);
             }

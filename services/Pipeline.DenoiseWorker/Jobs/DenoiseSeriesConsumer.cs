@@ -32,8 +32,9 @@ public sealed partial class DenoiseSeriesConsumer(
 {
     public static readonly ActivitySource Activity = new("Pipeline.DenoiseWorker");
     private static readonly Meter Meter = new("Pipeline.DenoiseWorker");
-    /// <summary>Slices denoised; the CLI's progress display listens to it too.</summary>
-    public static readonly Counter<long> Slices = Meter.CreateCounter<long>("pipeline.denoise.slices", description: "Slices denoised");
+    /// <summary>Name of the slices-denoised counter (meter "Pipeline.DenoiseWorker"); the CLI's progress display listens to it too.</summary>
+    public const string SlicesMetric = "pipeline.denoise.slices";
+    private static readonly Counter<long> Slices = Meter.CreateCounter<long>(SlicesMetric, description: "Slices denoised");
     private static readonly Counter<long> Series = Meter.CreateCounter<long>("pipeline.denoise.series", description: "Series written (completion marker)");
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pipeline.denoise.instance_failures", description: "Instances that failed alone");
     private static readonly Histogram<double> StepSeconds = Meter.CreateHistogram<double>("pipeline.denoise.step_duration", "s", "Seconds per job step");

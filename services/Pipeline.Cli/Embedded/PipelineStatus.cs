@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Pipeline.Contracts;
+using Pipeline.Evaluation;
+using Pipeline.Storage;
+
+namespace Pipeline.Cli.Embedded;
+
+/// <summary>One series' state as the output bucket records it.</summary>
+internal sealed record SeriesState(SeriesCompletion Marker, EvaluationReport? Report, string ReportKey);
+
+/// <summary>One failure record.</summary>
+internal sealed record FailureState(FailureRecord Record, string Key);
+
+/// <summary>
+/// The pipeline's state read from the buckets alone (the system of record): series with a completion
+/// marker are done (with their report when evaluated), failure records name failed objects, and input
+/// objects in neither are pending.
+/// </summary>
+internal sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnlyList<FailureState> Failures, IReadOnlyList<string> Pending)
+{
+    public static async Task<PipelineStatus> ReadAsync(IObjectStore store, string inputBucket, string outputBucket, CancellationToken ct)
+    {
+        var done = new List<SeriesState>();
+        var failures = new List<FailureState>();
+        var accounted = new HashSet<ObjectRef>();
+        await foreach (var listed in ListOrEmpty(store, outputBucket, "", ct))
+        {
+            if (listed.Key.StartsWith("failures/", StringComparison.Ordinal) && listed.Key.EndsWith(".json", StringComparison.Ordinal))
+            {
+                if (await ReadAsync<FailureRecord>(store, outputBucket, listed.Key, null, ct) is { } record)
+                {
+                    failures.Add(new FailureState(record, listed.Key));
+                    accounted.Add(record.Source);
+                }
+            }
+            else if (listed.Key.EndsWith("/complete.json", StringComparison.Ordinal)
+                && await ReadAsync<SeriesCompletion>(store, outputBucket, listed.Key, null, ct) is { } marker)
+            {
+                var reportKey = BucketLayout.Report(marker.StudyInstanceUid, marker.SeriesInstanceUid, marker.ModelVersion);
+                var report = await ReadAsync<EvaluationReport>(store, outputBucket, reportKey, EvaluationReport.Json, ct);
+                done.Add(new SeriesState(marker, report?.Revision == marker.Revision ? report : null, reportKey));
+                accounted.UnionWith(marker.Instances.Select(i => i.Source));
+                accounted.UnionWith(marker.FailedInstances);
+            }
+        }
+        var pending = new List<string>();
+        await foreach (var listed in ListOrEmpty(store, inputBucket, "", ct))
+            if (!accounted.Contains(new ObjectRef(inputBucket, listed.Key)))
+                pending.Add(listed.Key);
+        return new PipelineStatus(done, failures, pending);
+    }
+
+    private static async IAsyncEnumerable<ListedObject> ListOrEmpty(IObjectStore store, string bucket, string prefix,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        IAsyncEnumerator<ListedObject> e = store.ListAsync(bucket, prefix, ct).GetAsyncEnumerator(ct);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await e.MoveNextAsync()) yield break;
+                }
+                catch (BucketNotFoundException)
+                {
+                    yield break;
+                }
+                yield return e.Current;
+            }
+        }
+        finally
+        {
+            await e.DisposeAsync();
+        }
+    }
+
+    private static async Task<T?> ReadAsync<T>(IObjectStore store, string bucket, string key, JsonSerializerOptions? json, CancellationToken ct)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(await store.GetBytesAsync(bucket, key, cancellationToken: ct), json);
+        }
+        catch (Exception e) when (e is ObjectNotFoundException or JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Pipeline.Cli.Tests;
+
+/// <summary>`pipeline run` and `pipeline status`: the embedded pipeline, run as the real executable.</summary>
+public sealed class RunCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("run-cli-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
+    }
+
+    private static (int ExitCode, string Output) Pipeline(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pipeline.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["COLUMNS"] = "200";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("pipeline did not finish in 5 minutes");
+        }
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    private static Dictionary<string, string> Hashes(string folder) =>
+        Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/.pipeline/", StringComparison.Ordinal))
+            .ToDictionary(f => Path.GetRelativePath(folder, f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
+
+    [Fact]
+    public void A_study_with_a_corrupt_and_a_non_dicom_object_is_denoised_evaluated_and_reported_and_a_rerun_is_byte_identical()
+    {
+        var input = Path.Combine(_folder, "in");
+        var series = Path.Combine(input, "study one", "t1");
+        Directory.CreateDirectory(series);
+        foreach (var file in Directory.GetFiles(Path.Combine(SampleData.SampleStudy, "t1-noisy")))
+            File.Copy(file, Path.Combine(series, Path.GetFileName(file)));
+        File.WriteAllText(Path.Combine(input, "study one", "notes.txt"), "not DICOM");
+        File.WriteAllBytes(Path.Combine(input, "study one", "broken.dcm"), [.. File.ReadAllBytes(Path.Combine(series, "0003.dcm")).Take(200)]);
+        var inputBefore = Hashes(input);
+        var output = Path.Combine(_folder, "out");
+
+        var run = Pipeline("run", input, "--out", output);
+
+        Assert.True(run.ExitCode == 2, $"exit {run.ExitCode} (2 = some objects failed): {run.Output}");
+        Assert.Equal(inputBefore, Hashes(input)); // the input is never modified
+        var marker = Assert.Single(Directory.GetFiles(output, "complete.json", SearchOption.AllDirectories));
+        var modelFolder = Path.GetDirectoryName(marker)!;
+        var completion = JsonDocument.Parse(File.ReadAllText(marker)).RootElement;
+        Assert.Equal(16, completion.GetProperty("Instances").GetArrayLength());
+        Assert.Equal(16, Directory.GetFiles(Path.Combine(modelFolder, "instances"), "*.dcm", SearchOption.AllDirectories).Length);
+        Assert.True(File.Exists(Path.Combine(modelFolder, "report.json")), run.Output);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(modelFolder, "montage.png")).Take(4));
+        foreach (var (name, reason) in new[] { ("notes.txt", "not a readable DICOM instance"), ("broken.dcm", "not a readable DICOM instance") })
+        {
+            var record = Path.Combine(output, "failures", "ingest", "incoming", "study one", name + ".json");
+            Assert.True(File.Exists(record), $"no failure record for {name}: {run.Output}");
+            Assert.Contains(reason, JsonDocument.Parse(File.ReadAllText(record)).RootElement.GetProperty("Reason").GetString());
+        }
+        Assert.Contains("1 series done, 2 failed objects, 0 input objects pending", run.Output);
+        Assert.Contains("report: ", run.Output);
+
+        var derived = Hashes(Path.Combine(modelFolder, "instances"));
+        var again = Pipeline("run", input, "--out", output);
+        Assert.Equal(2, again.ExitCode);
+        Assert.Equal(derived, Hashes(Path.Combine(modelFolder, "instances")));
+
+        var status = Pipeline("status", output, "--input", input);
+        Assert.Equal(0, status.ExitCode);
+        Assert.Contains("1 series done, 2 failed objects, 0 input objects pending", status.Output);
+        Assert.Contains("notes.txt", status.Output);
+    }
+
+    [Fact]
+    public void With_no_arguments_it_denoises_the_bundled_sample_study_and_exits_0()
+    {
+        var output = Path.Combine(_folder, "sample-out");
+
+        var run = Pipeline("run", "--out", output);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains("1 series done, 0 failed objects, 0 input objects pending", run.Output);
+        Assert.Single(Directory.GetFiles(output, "report.json", SearchOption.AllDirectories));
+    }
+}
