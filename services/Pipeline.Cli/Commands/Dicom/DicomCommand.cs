@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Pipeline.Dicom;
 using Spectre.Console.Cli;
 
@@ -20,4 +21,17 @@ internal abstract class DicomCommand<TSettings> : Command<TSettings> where TSett
     }
 
     protected abstract int Run(TSettings settings);
+}
+
+/// <summary>An input file whose pixels are decoded, optionally through an external transcoder.</summary>
+internal abstract class DicomInputSettings : CommandSettings
+{
+    [CommandArgument(0, "<IN>")]
+    public string Input { get; init; } = "";
+
+    [CommandOption("--transcoder <GDCMCONV>")]
+    [Description("Path of GDCM's gdcmconv, to decode syntaxes without a built-in codec (JPEG-LS, JPEG 2000). Off by default.")]
+    public string? Transcoder { get; init; }
+
+    public DicomFile OpenInput() => DicomFile.Open(Input, new DicomReadOptions { ExternalTranscoderPath = Transcoder });
 }

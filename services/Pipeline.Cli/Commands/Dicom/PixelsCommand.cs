@@ -7,11 +7,8 @@ namespace Pipeline.Cli.Commands.Dicom;
 /// <summary>`pipeline dicom pixels IN OUT.raw`: the (7FE0,0010) value as native Explicit VR Little Endian holds it.</summary>
 internal sealed class PixelsCommand : DicomCommand<PixelsCommand.Settings>
 {
-    internal sealed class Settings : CommandSettings
+    internal sealed class Settings : DicomInputSettings
     {
-        [CommandArgument(0, "<IN>")]
-        public string Input { get; init; } = "";
-
         [CommandArgument(1, "<OUT>")]
         [Description("Raw output: all frames, stored values, no rescale.")]
         public string Output { get; init; } = "";
@@ -19,7 +16,7 @@ internal sealed class PixelsCommand : DicomCommand<PixelsCommand.Settings>
 
     protected override int Run(Settings settings)
     {
-        var bytes = DicomFile.Open(settings.Input).GetPixelData().ToNativeBytes();
+        var bytes = settings.OpenInput().GetPixelData().ToNativeBytes();
         File.WriteAllBytes(settings.Output, bytes);
         return 0;
     }

@@ -8,11 +8,8 @@ namespace Pipeline.Cli.Commands.Dicom;
 /// <summary>`pipeline dicom transcode IN OUT --syntax ...`.</summary>
 internal sealed class TranscodeCommand : DicomCommand<TranscodeCommand.Settings>
 {
-    internal sealed class Settings : CommandSettings
+    internal sealed class Settings : DicomInputSettings
     {
-        [CommandArgument(0, "<IN>")]
-        public string Input { get; init; } = "";
-
         [CommandArgument(1, "<OUT>")]
         public string Output { get; init; } = "";
 
@@ -28,7 +25,7 @@ internal sealed class TranscodeCommand : DicomCommand<TranscodeCommand.Settings>
     protected override int Run(Settings settings)
     {
         SyntaxNames.TryGet(settings.Syntax, out var syntax);
-        var file = DicomFile.Open(settings.Input);
+        var file = settings.OpenInput();
         // Encode fully in memory first so a failure leaves no half-written output behind.
         var buffer = new MemoryStream();
         file.Save(buffer, syntax);
