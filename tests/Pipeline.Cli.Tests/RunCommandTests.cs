@@ -90,4 +90,21 @@ public sealed class RunCommandTests : IDisposable
         Assert.Contains("1 series done, 0 failed objects, 0 input objects pending", run.Output);
         Assert.Single(Directory.GetFiles(output, "report.json", SearchOption.AllDirectories));
     }
+
+    [Fact]
+    public void Model_denoise_turns_a_dicom_folder_into_a_derived_series_with_no_servers()
+    {
+        var output = Path.Combine(_folder, "derived");
+
+        var run = Pipeline("model", "denoise", Path.Combine(SampleData.SampleStudy, "t1-noisy"), output);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        var series = Assert.Single(Directory.GetDirectories(output));
+        var files = Directory.GetFiles(series, "*.dcm");
+        Assert.Equal(16, files.Length);
+        var dump = ExternalTool.Ok("dcmdump", "-Un", files[0]);
+        Assert.Contains($"(0020,000e) UI [{Path.GetFileName(series)}]", dump);
+        Assert.Contains(@"(0008,0008) CS [DERIVED\SECONDARY", dump);
+        Assert.Contains("NOT FOR DIAGNOSTIC USE", dump);
+    }
 }

@@ -70,7 +70,7 @@ public sealed partial class DenoiseSeriesConsumer(
         var sources = await FetchAsync(job, settings.TransferConcurrency, ct);
         Step(timings, "fetch", watch);
 
-        var derivation = Derivation(job, model, settings);
+        var derivation = DerivationLabels.For(model.Version, model.Manifest.Architecture.Name, settings);
         var outcomes = model.Run(denoiser => new DicomSeriesDenoiser(denoiser, derivation)
             .Denoise([.. sources.Select(s => s.File)], n => Slices.Add(n, new KeyValuePair<string, object?>("modality", job.Modality))));
         Step(timings, "inference", watch);
@@ -155,22 +155,6 @@ public sealed partial class DenoiseSeriesConsumer(
             }
         });
         return fetched;
-    }
-
-    private static DerivationOptions Derivation(DenoiseSeries job, ModelLease model, DenoiseWorkerOptions settings)
-    {
-        var architecture = model.Manifest.Architecture.Name;
-        var suffix = settings.SeriesDescriptionSuffix + (settings.NotForDiagnosticUse ? " NOT FOR DIAGNOSTIC USE" : "");
-        return new DerivationOptions
-        {
-            ModelVersion = job.ModelVersion,
-            SeriesDescriptionSuffix = suffix,
-            DerivationDescription = $"Denoised by convolutional denoising network {job.ModelVersion} ({architecture}), Pipeline",
-            Equipment = ("Pipeline", $"{model.Version.Name} ({architecture})", model.Version.ToString()),
-            ImageComments = settings.NotForDiagnosticUse
-                ? $"NOT FOR DIAGNOSTIC USE. Denoised by model {job.ModelVersion}; compare with the source series."
-                : null,
-        };
     }
 
     /// <summary>Cheap series figures for the marker: mean no-reference noise estimate before and after.</summary>

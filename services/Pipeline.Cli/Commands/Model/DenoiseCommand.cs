@@ -14,18 +14,20 @@ using Spectre.Console.Cli;
 namespace Pipeline.Cli.Commands.Model;
 
 /// <summary>
-/// `pipeline model denoise IN OUT`: denoises a NIfTI volume slice by slice (k axis) and writes the
-/// result as raw little-endian float32 (width x height x depth). With --noise, seeded noise is added
-/// first and PSNR/SSIM of noisy and denoised against the input are printed.
+/// `pipeline model denoise IN OUT`: IN a folder of DICOM files (read recursively, grouped by series,
+/// ordered by slice position) -> derived DICOM series under OUT/{series UID}/, no servers, the same
+/// derivation as the denoise worker; or IN a NIfTI volume -> raw little-endian float32 (width x height x
+/// depth), where --noise adds seeded noise first and PSNR/SSIM against the input are printed.
+/// Exit code 2 when some DICOM objects failed (each printed with its reason).
 /// </summary>
 internal sealed class DenoiseCommand : Command<DenoiseCommand.Settings>
 {
     internal sealed class Settings : CommandSettings
     {
-        [CommandArgument(0, "<IN>"), Description("NIfTI volume (.nii/.nii.gz)")]
+        [CommandArgument(0, "<IN>"), Description("Folder of DICOM files, or a NIfTI volume (.nii/.nii.gz)")]
         public string Input { get; init; } = "";
 
-        [CommandArgument(1, "<OUT>"), Description("Output raw float32 file")]
+        [CommandArgument(1, "<OUT>"), Description("Output folder (DICOM input) or raw float32 file (NIfTI input)")]
         public string Output { get; init; } = "";
 
         [CommandOption("--model <DIR>"), Description("Model folder (default: the bundled default model)")]
@@ -55,6 +57,8 @@ internal sealed class DenoiseCommand : Command<DenoiseCommand.Settings>
             : new OnnxRuntimeEngine(model.Onnx, model.Manifest.Architecture, options);
         using var _ = engine;
         AnsiConsole.MarkupLineInterpolated($"model {model.Manifest.Version} ({model.Manifest.Architecture.Name}) on {engine.Name} {engine.Device}");
+        if (Directory.Exists(settings.Input))
+            return DicomFolder.Denoise(settings.Input, settings.Output, new SeriesDenoiser(engine, model.Manifest.Normalisation.ToOptions()), model);
 
         var clean = NiftiReader.Read(settings.Input).Volume;
         var range = settings.Range ?? clean.Range().Max;
