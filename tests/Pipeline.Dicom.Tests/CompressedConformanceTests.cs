@@ -149,6 +149,27 @@ public sealed class JpegDctConformanceTests
         AssertMatchesDcmdjpeg(encoded, dir);
     }
 
+    [Fact]
+    public void Quantisation_table_redefined_between_scans_is_taken_as_libjpeg_takes_it()
+    {
+        using var dir = new TempDir();
+        var grey = dir.File("slice.pgm");
+        ExternalTool.Ok("dcmj2pnm", "+Wm", SampleSlice(), grey);
+        var scans = dir.File("scans.txt");
+        File.WriteAllText(scans, "0;\n1;\n2;\n");
+        var jpeg = dir.File("slice.jpg");
+        ExternalTool.Ok("cjpeg", "-scans", scans, "-quality", "85", "-outfile", jpeg, Colourise(grey, dir.File("slice.ppm")));
+        // Before the third scan (Cr), redefine table 1 with the values 1..64: Cb's scan used the old table 1.
+        var bytes = File.ReadAllBytes(jpeg).ToList();
+        var sos = Enumerable.Range(0, bytes.Count - 1).Where(i => bytes[i] == 0xFF && bytes[i + 1] == 0xDA).ToList();
+        Assert.Equal(3, sos.Count);
+        bytes.InsertRange(sos[2], [0xFF, 0xDB, 0x00, 0x43, 0x01, .. Enumerable.Range(1, 64).Select(v => (byte)v)]);
+        File.WriteAllBytes(jpeg, bytes.ToArray());
+        var encoded = dir.File("jpeg.dcm");
+        ExternalTool.Ok("img2dcm", jpeg, encoded);
+        AssertMatchesDcmdjpeg(encoded, dir);
+    }
+
     /// <summary>A binary PPM whose three channels differ everywhere (grey, inverted grey + x, a ramp), from a binary PGM.</summary>
     private static string Colourise(string pgm, string ppm)
     {

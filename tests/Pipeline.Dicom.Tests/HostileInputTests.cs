@@ -215,7 +215,7 @@ public sealed class HostileInputTests
     {
         TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid,
         TransferSyntax.ExplicitVRBigEndian.Uid, TransferSyntax.DeflatedExplicitVRLittleEndian.Uid,
-        TransferSyntax.RleLossless.Uid, "+el +sv 6", "+eb", "+ee",
+        TransferSyntax.RleLossless.Uid, "+el +sv 6", "+eb", "+ee", "rgb +eb", "rgb +eb +n1",
     };
 
     /// <summary>Random byte mutations of valid files: success or a DicomException, each in bounded time.</summary>
@@ -223,7 +223,10 @@ public sealed class HostileInputTests
     [MemberData(nameof(MutationSyntaxes))]
     public void Random_mutations_yield_success_or_a_specific_error(string syntax)
     {
-        var image = Synthetic.Image(16, 12, false, frames: 2, rows: 16, columns: 16);
+        // "rgb ...": an 8-bit RGB image (YCbCr JPEG with 4:2:2 or 4:2:0 chroma: upsampling and colour conversion).
+        bool rgb = syntax.StartsWith("rgb ", StringComparison.Ordinal);
+        if (rgb) syntax = syntax[4..];
+        var image = rgb ? Synthetic.Image(8, 8, false, 3, frames: 2, rows: 24, columns: 24) : Synthetic.Image(16, 12, false, frames: 2, rows: 16, columns: 16);
         byte[] valid;
         if (syntax.StartsWith('+'))
         {

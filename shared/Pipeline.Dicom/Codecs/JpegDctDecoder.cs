@@ -34,12 +34,9 @@ internal static class JpegDctDecoder
         for (int c = 0; c < nc; c++)
         {
             var comp = s.Components[c];
-            var zigzag = s.QuantTables[comp.Tq] ?? throw new DicomPixelDataException($"JPEG quantisation table {comp.Tq} missing");
-            var q = new int[64];
-            for (int k = 0; k < 64; k++) q[NaturalOrder[k]] = zigzag[k]; // DQT lists values in zig-zag order
             planes[c] = new ComponentPlane(
                 DivCeil(s.Width * comp.H, hMax), DivCeil(s.Height * comp.V, vMax),
-                mcusX * comp.H, mcusY * comp.V, comp.H, comp.V, q);
+                mcusX * comp.H, mcusY * comp.V, comp.H, comp.V);
         }
         var decoded = new bool[nc];
         foreach (var scan in s.Scans)
@@ -50,6 +47,9 @@ internal static class JpegDctDecoder
             {
                 if (decoded[c]) throw new DicomPixelDataException($"JPEG component {s.Components[c].Id} appears in two scans");
                 decoded[c] = true;
+                int tq = s.Components[c].Tq;
+                var zigzag = scan.Quant[tq] ?? throw new DicomPixelDataException($"JPEG quantisation table {tq} missing");
+                for (int k = 0; k < 64; k++) planes[c].Quant[NaturalOrder[k]] = zigzag[k]; // DQT lists values in zig-zag order
             }
             DecodeScan(s, scan, data, planes, mcusX, mcusY);
         }
@@ -161,12 +161,13 @@ internal static class JpegDctDecoder
 }
 
 /// <summary>One component's samples, in whole blocks (padded past the component's own size).</summary>
-internal sealed class ComponentPlane(int width, int height, int blocksX, int blocksY, int h, int v, int[] quant)
+internal sealed class ComponentPlane(int width, int height, int blocksX, int blocksY, int h, int v)
 {
     /// <summary>Samples that belong to the image (T.81 A.1.1: ceil(X * H / Hmax)).</summary>
     public readonly int Width = width, Height = height;
     public readonly int H = h, V = v;
     public readonly int Stride = blocksX * 8;
     public readonly int[] Samples = new int[blocksX * 8 * blocksY * 8];
-    public readonly int[] Quant = quant;
+    /// <summary>Dequantisation factors in natural order, from the table in force at the component's scan.</summary>
+    public readonly int[] Quant = new int[64];
 }

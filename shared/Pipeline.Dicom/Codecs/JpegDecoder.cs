@@ -48,6 +48,8 @@ internal sealed class JpegStream
         /// <summary>Huffman tables in force when the scan started (DHT may come between scans).</summary>
         public HuffmanTable?[] Dc = [];
         public HuffmanTable?[] Ac = [];
+        /// <summary>Quantisation tables in force when the scan started (IJG latches them at a component's first scan).</summary>
+        public int[]?[] Quant = [];
     }
 
     public static JpegStream Parse(ReadOnlySpan<byte> data)
@@ -98,6 +100,7 @@ internal sealed class JpegStream
                     scan.DataStart = pos + 2 + length;
                     scan.Dc = (HuffmanTable?[])s.DcTables.Clone();
                     scan.Ac = (HuffmanTable?[])s.AcTables.Clone();
+                    scan.Quant = (int[]?[])s.QuantTables.Clone();
                     s.Scans.Add(scan);
                     pos = SkipEntropyData(data, scan.DataStart);
                     continue;
