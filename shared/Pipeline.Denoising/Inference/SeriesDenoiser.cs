@@ -1,3 +1,4 @@
+using Pipeline.Denoising.Baselines;
 using Pipeline.Imaging;
 using Pipeline.Imaging.Normalisation;
 
@@ -7,11 +8,19 @@ namespace Pipeline.Denoising.Inference;
 /// Denoises one series in physical units: fits the series' intensity mapping, runs the slices
 /// through the engine, maps back with the exact inverse, and keeps background/saturated pixels.
 /// </summary>
-public sealed class SeriesDenoiser(IDenoisingEngine engine, NormalisationOptions normalisation, TilingOptions? tiling = null)
+public sealed class SeriesDenoiser(IDenoisingEngine engine, NormalisationOptions normalisation, TilingOptions? tiling = null) : ISeriesDenoiser
 {
     private readonly SliceDenoiser _slices = new(engine, tiling);
 
     public IDenoisingEngine Engine => engine;
+
+    public string Name => "model";
+
+    public int ContextSlices => engine.Architecture.ContextSlices;
+
+    public bool ThreadSafe => false;
+
+    IReadOnlyList<Image> ISeriesDenoiser.Denoise(IReadOnlyList<Image> series) => Denoise(series);
 
     public IReadOnlyList<Image> Denoise(IReadOnlyList<Image> series, IProgress<int>? slicesDone = null)
     {

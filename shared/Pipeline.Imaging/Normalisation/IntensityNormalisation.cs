@@ -126,7 +126,7 @@ public sealed record IntensityNormalisation(double Offset, double Scale, double 
     }
 
     /// <summary>numpy's default (linear) percentile of sorted data, p in [0, 100].</summary>
-    internal static double Percentile(ReadOnlySpan<float> sorted, double p)
+    public static double Percentile(ReadOnlySpan<float> sorted, double p)
     {
         var position = p / 100 * (sorted.Length - 1);
         var lower = (int)Math.Floor(position);
