@@ -16,5 +16,6 @@ app.Configure(config =>
     config.AddDicomCommands();
     config.AddImagingCommands();
     config.AddModelCommands();
+    config.AddBenchCommands();
 });
 return await app.RunAsync(args);

@@ -17,6 +17,8 @@ internal static class ModelCommands
             .WithDescription("Re-export model.onnx from a model folder's weights and refresh the manifest hashes.");
             model.AddCommand<DenoiseCommand>("denoise")
             .WithDescription("Denoise a NIfTI volume (optionally adding seeded noise first) and write float32 raw slices.");
+            model.AddCommand<EvaluateCommand>("evaluate")
+            .WithDescription("Quality protocol: PSNR/SSIM of noisy input, NLM and median baselines and the model per noise level and scaling.");
         });
     }
 }

@@ -52,10 +52,7 @@ internal sealed class DenoiseCommand : Command<DenoiseCommand.Settings>
         NativeAllocator.KeepFreedMemory();
         var model = ModelFolder.Load(settings.Model ?? DenoisingModel.DefaultFolder);
         var options = new EngineOptions { Engine = settings.Engine, Threads = settings.Threads };
-        IDenoisingEngine engine = settings.Engine == EngineOptions.TorchSharp
-            ? TorchSharpEngine.Load(model.Manifest.Architecture, model.WeightsPath, options)
-            : new OnnxRuntimeEngine(model.Onnx, model.Manifest.Architecture, options);
-        using var _ = engine;
+        using var engine = ModelEngines.Open(model, options);
         AnsiConsole.MarkupLineInterpolated($"model {model.Manifest.Version} ({model.Manifest.Architecture.Name}) on {engine.Name} {engine.Device}");
         if (Directory.Exists(settings.Input))
             return DicomFolder.Denoise(settings.Input, settings.Output, new SeriesDenoiser(engine, model.Manifest.Normalisation.ToOptions()), model);

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Pipeline.Cli.Tests;
+
+/// <summary>The model evaluation and benchmark verbs, run as the real `pipeline` executable.</summary>
+public sealed class ModelCommandTests
+{
+    private static (int ExitCode, string Stdout, string Stderr) RunPipeline(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pipeline.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Evaluate_prints_noisy_baselines_and_model_per_scaling_and_level()
+    {
+        var run = RunPipeline("model", "evaluate", "--noise", "rician:0.10,0.20", "--slices", "2", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        var json = JsonDocument.Parse(run.Stdout).RootElement;
+        // Two slices evenly spaced among the qualifying test slices of ch2better: the first and the last (numpy: 252, 272).
+        Assert.Equal([252, 272], json.GetProperty("slices").EnumerateArray().Select(e => e.GetInt32()));
+        var figures = json.GetProperty("figures").EnumerateArray().ToArray();
+        Assert.Equal(2 * 2 * 4, figures.Length); // scalings x levels x (noisy, nlm, median, model)
+        foreach (var scaling in new[] { "dim", "bright" })
+            foreach (var level in new[] { 0.1, 0.2 })
+            {
+                var row = figures.Where(f => f.GetProperty("scaling").GetString() == scaling && f.GetProperty("level").GetDouble() == level)
+                    .ToDictionary(f => f.GetProperty("method").GetString()!, f => (Psnr: f.GetProperty("psnr").GetDouble(), Ssim: f.GetProperty("ssim").GetDouble()));
+                Assert.Equal(["noisy", "nlm-unbiased", "median3x3", "model"], row.Keys);
+                // Rician noise of a tenth (a fifth) of the range on a mostly dark slice: whole-slice PSNR 16-22 dB (11-16 dB).
+                Assert.InRange(row["noisy"].Psnr, level == 0.1 ? 16 : 11, level == 0.1 ? 22 : 16);
+                Assert.True(row["nlm-unbiased"].Psnr > row["noisy"].Psnr + 5, $"{scaling} {level}: NLM {row["nlm-unbiased"].Psnr}");
+                Assert.True(row["model"].Psnr > row["noisy"].Psnr, $"{scaling} {level}: model {row["model"].Psnr}");
+            }
+    }
+
+    [Fact]
+    public void Evaluate_refuses_a_bad_noise_spec_with_a_clear_error()
+    {
+        var run = RunPipeline("model", "evaluate", "--noise", "rician", "--slices", "1");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("error: noise spec 'rician' is not NAME:LEVEL", run.Stderr);
+    }
+
+    [Fact]
+    public void Bench_inference_prints_the_documented_fields()
+    {
+        var run = RunPipeline("bench", "inference", "--arch", "cdae", "--size", "64", "--batch", "2", "--threads", "1", "--seconds", "0.5", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        var json = JsonDocument.Parse(run.Stdout).RootElement;
+        Assert.Equal("onnxruntime", json.GetProperty("engine").GetString());
+        Assert.StartsWith("cpu", json.GetProperty("device").GetString());
+        // cdae MACs per pixel (hand count): 9*64*(1 + 64/4 + 64/16 + 64/4 + 1) = 21,888 -> 2 x 21,888 x 64^2 / 1e9 GFLOP.
+        Assert.Equal(2 * 21888.0 * 64 * 64 / 1e9, json.GetProperty("gflop_per_slice").GetDouble(), 4);
+        Assert.True(json.GetProperty("slices_per_s").GetDouble() > 0);
+        Assert.Equal(json.GetProperty("slices_per_s").GetDouble() * json.GetProperty("gflop_per_slice").GetDouble(), json.GetProperty("gflops").GetDouble(), 1);
+        Assert.True(json.GetProperty("peak_rss_mb").GetDouble() > 10);
+    }
+}
