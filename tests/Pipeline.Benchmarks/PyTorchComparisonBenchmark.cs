@@ -63,9 +63,10 @@ public sealed class PyTorchComparisonBenchmark : IBenchmark
             var tsOutput = new float[ortOutput.Length];
             ts.Run(input, tsOutput, batch, size, size);
 
+            var ratios = new Dictionary<string, List<double>> { ["onnxruntime"] = [], ["torchsharp"] = [], ["train torchsharp"] = [] };
             for (var round = 1; round <= rounds; round++)
             {
-                var py = RunPython(folder, weights, "infer", size, batch, threads, seconds);
+                var py = RunPython(folder, weights, spec, "infer", size, batch, threads, seconds);
                 var pyOutput = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(folder, "output.raw"))).ToArray();
                 var pyRate = py.GetProperty("slices_per_s").GetDouble();
                 var figures = new[] { ort, (IDenoisingEngine)ts }.Select(e => EngineThroughput.Measure(e, size, batch, TimeSpan.FromSeconds(seconds))).ToArray();
@@ -73,6 +74,8 @@ public sealed class PyTorchComparisonBenchmark : IBenchmark
                                   $"|torchsharp - pytorch| {MaxDifference(tsOutput, pyOutput):E1}");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"engine {"pytorch " + py.GetProperty("torch").GetString(),-12} device {$"cpu ({py.GetProperty("threads").GetInt32()} threads)",-16} slices_per_s {pyRate,7:F1}  gflop_per_slice {gflopPerSlice:F3}  gflops {pyRate * gflopPerSlice,6:F1}"));
+                foreach (var f in figures)
+                    ratios[f.Engine].Add(f.SlicesPerSecond / pyRate);
                 foreach (var f in figures)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{f}  vs_pytorch {f.SlicesPerSecond / pyRate:F2}x"));
             }
@@ -82,12 +85,16 @@ public sealed class PyTorchComparisonBenchmark : IBenchmark
             var trainGflop = 3 * 2 * spec.MacsPerPixel() * patch * patch * patches / 1e9; // forward + ~2x for backward
             for (var round = 1; round <= rounds; round++)
             {
-                var py = RunPython(folder, weights, "train", patch, patches, trainThreads, seconds);
+                var py = RunPython(folder, weights, spec, "train", patch, patches, trainThreads, seconds);
                 var pyRate = py.GetProperty("steps_per_s").GetDouble();
                 var tsRate = TorchSharpTrainingSteps(spec, weights, patches, patch, trainThreads, seconds);
+                ratios["train torchsharp"].Add(tsRate / pyRate);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"train round {round} ({patches}x{patch}x{patch}, {trainThreads} threads, ~{trainGflop:F2} GFLOP/step): pytorch {pyRate:F2} steps/s ({pyRate * trainGflop:F1} GFLOP/s), torchsharp {tsRate:F2} steps/s ({tsRate * trainGflop:F1} GFLOP/s), torchsharp/pytorch {tsRate / pyRate:F2}x"));
             }
+            // Engines run one after another, so a load swing between them moves a single ratio: the median is steadier.
+            Console.WriteLine(string.Join(", ", ratios.Select(r => string.Create(CultureInfo.InvariantCulture,
+                $"{r.Key}/pytorch median {Median(r.Value):F2}x [{r.Value.Min():F2}, {r.Value.Max():F2}]"))) + $" over {rounds} rounds");
             Console.WriteLine($"load average after: {LoadAverage()}");
             return Task.FromResult(0);
         }
@@ -125,14 +132,18 @@ public sealed class PyTorchComparisonBenchmark : IBenchmark
         return steps / clock.Elapsed.TotalSeconds;
     }
 
-    private static JsonElement RunPython(string folder, string weights, string mode, int size, int batch, int threads, double seconds)
+    private static JsonElement RunPython(string folder, string weights, ArchitectureSpec spec, string mode, int size, int batch, int threads, double seconds)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "pytorch_cdae.py");
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // The allocator fix our engines get (NativeAllocator, FACTS.md): without it glibc returns every large
+        // activation buffer to the kernel and PyTorch runs ~5x slower here.
+        start.Environment["MALLOC_MMAP_MAX_"] = "0";
+        start.Environment["MALLOC_TRIM_THRESHOLD_"] = "2147483647";
         start.ArgumentList.Add(script);
         start.ArgumentList.Add(JsonSerializer.Serialize(new
         {
-            weights, mode, size, batch, threads, seconds,
+            weights, mode, size, batch, threads, seconds, sigmoid = spec.Output == OutputActivation.Sigmoid,
             input = Path.Combine(folder, "input.raw"), output = Path.Combine(folder, "output.raw"),
         }));
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {Python}");
@@ -142,6 +153,12 @@ public sealed class PyTorchComparisonBenchmark : IBenchmark
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"PyTorch benchmark failed ({process.ExitCode}; is python3-torch installed?): {stderr.Result}");
         return JsonDocument.Parse(stdout.Result).RootElement.Clone();
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static double MaxDifference(float[] a, float[] b) => a.Zip(b, (x, y) => (double)Math.Abs(x - y)).Max();

@@ -43,7 +43,7 @@ class Cdae(nn.Module):
 def main():
     args = json.loads(sys.argv[1])
     torch.set_num_threads(args['threads'])
-    net = Cdae()
+    net = Cdae(sigmoid=args['sigmoid'])
     net.load_state_dict(load_safetensors(args['weights']), strict=True)
     seconds = args['seconds']
     result = {'torch': torch.__version__, 'threads': torch.get_num_threads()}
