@@ -55,9 +55,9 @@ internal static class JpegDctDecoder
         }
         if (decoded.Any(x => !x)) throw new DicomPixelDataException("JPEG scans do not cover every component");
 
+        // nc equals Samples per Pixel, which is 1 or 3 (PixelDescription.Validate).
         if (nc == 1) Write(planes[0].Samples, planes[0].Stride, d, 0, destination);
-        else if (nc == 3) IjgColor.ToInterleavedOrPlanar(planes, s, d, ConvertsToRgb(d), destination);
-        else throw new DicomPixelDataException($"DCT JPEG with {nc} components is not supported");
+        else IjgColor.ToInterleavedOrPlanar(planes, s, d, ConvertsToRgb(d), destination);
     }
 
     /// <summary>dcmdjpeg's default (--conv-photometric): colour-convert to RGB exactly when the dataset says YBR.</summary>
