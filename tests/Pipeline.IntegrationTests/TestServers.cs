@@ -13,6 +13,9 @@ public sealed class TestServers : IAsyncLifetime
     private const string StartHint = "Start the test servers with `bash infra/test-servers/start.sh` (or run everything with `bash infra/test.sh`).";
 
     private Settings? _settings;
+    private readonly SemaphoreSlim _virtualHostsLock = new(1, 1);
+    private readonly Queue<string> _freeVirtualHosts = new();
+    private readonly List<string> _createdVirtualHosts = [];
 
     /// <summary>Where the broker listens, with its development credentials.</summary>
     public RabbitMqEndpoint RabbitMq => Loaded.RabbitMq;
@@ -38,7 +41,42 @@ public sealed class TestServers : IAsyncLifetime
         await RequireListening("S3 server (s3rver)", s3[0], int.Parse(s3[1], System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    /// <summary>Deletes the virtual hosts handed out by <see cref="TakeVirtualHostAsync"/> (their queues and exchanges go with them).</summary>
+    public async Task DisposeAsync()
+    {
+        if (_createdVirtualHosts.Count > 0)
+            await RabbitMqCtlAsync("eval", $"[rabbit_vhost:delete(V, <<\"integration-tests\">>) || V <- [{ErlangBinaries(_createdVirtualHosts)}]].");
+        _virtualHostsLock.Dispose();
+    }
+
+    /// <summary>
+    /// A fresh, empty virtual host that the broker user may use fully: a test's own queues and exchanges (the services'
+    /// queue names are fixed). Made in batches with one rabbitmqctl call (each call starts an Erlang VM: seconds on a
+    /// loaded machine).
+    /// </summary>
+    public async Task<string> TakeVirtualHostAsync()
+    {
+        await _virtualHostsLock.WaitAsync();
+        try
+        {
+            if (_freeVirtualHosts.Count == 0)
+            {
+                var batch = Enumerable.Range(0, 6).Select(_ => "it-" + Guid.NewGuid().ToString("N")[..10]).ToList();
+                var user = ErlangBinaries([RabbitMq.Username]);
+                await RabbitMqCtlAsync("eval", $"[begin ok = rabbit_vhost:add(V, <<\"integration-tests\">>), ok = rabbit_auth_backend_internal:set_permissions({user}, V, "
+                    + "<<\".*\">>, <<\".*\">>, <<\".*\">>, <<\"integration-tests\">>) end || V <- [" + ErlangBinaries(batch) + "]].");
+                _createdVirtualHosts.AddRange(batch);
+                batch.ForEach(_freeVirtualHosts.Enqueue);
+            }
+            return _freeVirtualHosts.Dequeue();
+        }
+        finally
+        {
+            _virtualHostsLock.Release();
+        }
+    }
+
+    private static string ErlangBinaries(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"<<\"{n}\">>"));
 
     /// <summary>Runs rabbitmqctl against the test node (the management-plugin-free way to inspect queues).</summary>
     public async Task<string> RabbitMqCtlAsync(params string[] arguments)

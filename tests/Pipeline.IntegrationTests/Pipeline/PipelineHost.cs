@@ -54,6 +54,9 @@ public sealed class PipelineHost : IAsyncDisposable
         builder.AddDenoiseWorker();
         builder.AddEvaluation();
         builder.Services.AddSingleton<BusRecorder>();
+        builder.Services.AddConsumeObserver<HandledMessageObserver>();
+        // Start returns once every endpoint's queues and bindings exist, so nothing a test publishes is unroutable.
+        builder.Services.Configure<MassTransitHostOptions>(host => host.WaitUntilStarted = true);
         services?.Invoke(builder.Services);
 
         var host = builder.Build();

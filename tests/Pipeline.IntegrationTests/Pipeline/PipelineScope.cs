@@ -15,16 +15,17 @@ public sealed class PipelineScope : IAsyncDisposable
     private readonly TestServers _servers;
     private readonly S3ObjectStore _store;
 
-    private PipelineScope(TestServers servers, string id)
+    private PipelineScope(TestServers servers, string id, string virtualHost)
     {
         _servers = servers;
         Id = id;
+        VirtualHost = virtualHost;
         _store = new S3ObjectStore(servers.S3);
         CacheFolder = Directory.CreateTempSubdirectory("it-models-").FullName;
     }
 
     public string Id { get; }
-    public string VirtualHost => "it-" + Id;
+    public string VirtualHost { get; }
     public string InputBucket => "in-" + Id;
     public string OutputBucket => "out-" + Id;
     public string ModelsBucket => "models-" + Id;
@@ -34,9 +35,7 @@ public sealed class PipelineScope : IAsyncDisposable
 
     public static async Task<PipelineScope> CreateAsync(TestServers servers)
     {
-        var scope = new PipelineScope(servers, Guid.NewGuid().ToString("N")[..10]);
-        await servers.RabbitMqCtlAsync("add_vhost", scope.VirtualHost);
-        await servers.RabbitMqCtlAsync("set_permissions", "-p", scope.VirtualHost, servers.RabbitMq.Username, ".*", ".*", ".*");
+        var scope = new PipelineScope(servers, Guid.NewGuid().ToString("N")[..10], await servers.TakeVirtualHostAsync());
         await scope.Store.EnsureBucketAsync(scope.InputBucket);
         return scope;
     }
@@ -74,13 +73,17 @@ public sealed class PipelineScope : IAsyncDisposable
         };
     }
 
-    /// <summary>Uploads files into the input bucket under <paramref name="prefix"/> (keys in file-name order).</summary>
+    /// <summary>The first <paramref name="slices"/> files of a committed sample series ("t1" or "t1-noisy"), in slice order.</summary>
+    public static string[] SampleSeries(string series, int slices) =>
+        Directory.GetFiles(Path.Combine(SampleData.SampleStudy, series)).Order(StringComparer.Ordinal).Take(slices).ToArray();
+
+    /// <summary>Uploads files into the input bucket, four at a time as an uploader would: each to {prefix}{file name}.</summary>
     public async Task<IReadOnlyList<ObjectRef>> DropAsync(string prefix, IEnumerable<string> files)
     {
-        var dropped = new List<ObjectRef>();
-        foreach (var file in files.Order(StringComparer.Ordinal))
-            dropped.Add(await DropAsync(prefix + Path.GetFileName(file), await File.ReadAllBytesAsync(file)));
-        return dropped;
+        var dropped = files.Select(f => (File: f, Object: new ObjectRef(InputBucket, prefix + Path.GetFileName(f)))).ToList();
+        await Parallel.ForEachAsync(dropped, new ParallelOptions { MaxDegreeOfParallelism = 4 },
+            async (d, ct) => await Store.PutBytesAsync(InputBucket, d.Object.Key, await File.ReadAllBytesAsync(d.File, ct), cancellationToken: ct));
+        return dropped.Select(d => d.Object).ToList();
     }
 
     public async Task<ObjectRef> DropAsync(string key, byte[] bytes)
@@ -106,17 +109,14 @@ public sealed class PipelineScope : IAsyncDisposable
         return keys;
     }
 
-    /// <summary>Removes the virtual host (its queues and exchanges) and the model cache; the buckets go with s3rver's next fresh start.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Removes the model cache. The virtual host is deleted with the other tests' when the servers fixture ends; the
+    /// buckets go with s3rver's next fresh start.
+    /// </summary>
+    public ValueTask DisposeAsync()
     {
-        try
-        {
-            await _servers.RabbitMqCtlAsync("delete_vhost", VirtualHost);
-        }
-        finally
-        {
-            _store.Dispose();
-            Directory.Delete(CacheFolder, recursive: true);
-        }
+        _store.Dispose();
+        Directory.Delete(CacheFolder, recursive: true);
+        return ValueTask.CompletedTask;
     }
 }
