@@ -34,8 +34,15 @@ public static class EvaluationTelemetry
         "pipeline.evaluation.reference.ssim_gain", "1", "SSIM against the clean reference, output minus input",
         advice: Buckets(-0.1, -0.05, 0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5));
 
+    private static readonly Counter<long> ModelScores = Meter.CreateCounter<long>(
+        "pipeline.evaluation.model_scores", description: "Model-scoring requests by outcome (scored, failed)");
+
+    /// <summary>Counts one model-scoring request by outcome (tag model_version: the candidate).</summary>
+    internal static void ModelScored(string candidateModelVersion, string outcome) =>
+        ModelScores.Add(1, new TagList { { "model_version", candidateModelVersion }, { "outcome", outcome } });
+
     /// <summary>Counts one series by outcome.</summary>
-    public static void SeriesEvaluated(string modelVersion, string? modality, string outcome) =>
+    internal static void SeriesEvaluated(string modelVersion, string? modality, string outcome) =>
         Series.Add(1, Tags(modelVersion, modality, new("outcome", outcome)));
 
     /// <summary>Records the figures of one evaluated series.</summary>

@@ -117,7 +117,7 @@ public sealed partial class SeriesEvaluator(
         try
         {
             var marker = JsonSerializer.Deserialize<SeriesCompletion>(
-                await store.GetBytesAsync(job.CompletionMarker.Bucket, job.CompletionMarker.Key, cancellationToken: ct));
+                await store.GetBytesAsync(job.CompletionMarker.Bucket, job.CompletionMarker.Key, cancellationToken: ct), ContractJson.Options);
             return marker?.Revision > job.Revision ? marker.Revision : null;
         }
         catch (Exception e) when (e is ObjectNotFoundException or JsonException)
@@ -188,7 +188,7 @@ public sealed partial class SeriesEvaluator(
         try
         {
             clean = JsonSerializer.Deserialize<CleanReference>(
-                await store.GetBytesAsync(registration.Bucket, registration.Key, cancellationToken: ct), EvaluationReport.Json);
+                await store.GetBytesAsync(registration.Bucket, registration.Key, cancellationToken: ct), ContractJson.Options);
         }
         catch (ObjectNotFoundException)
         {
@@ -316,13 +316,11 @@ public sealed partial class SeriesEvaluator(
         var record = new FailureRecord(source, PipelineStage.Evaluation, reason, nameof(SeriesNotEvaluableException), clock.GetUtcNow(),
             attempt, job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion);
         await store.PutBytesAsync(_options.OutputBucket, BucketLayout.FailureRecord(PipelineStage.Evaluation, source),
-            JsonSerializer.SerializeToUtf8Bytes(record, RecordJson), new ObjectWriteOptions("application/json"), ct);
+            JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Options), new ObjectWriteOptions("application/json"), ct);
         EvaluationTelemetry.SeriesEvaluated(job.ModelVersion, null, "failed");
         LogSeriesFailed(logger, job.SourceSeriesInstanceUid, reason);
         return new SeriesNotEvaluableException(reason);
     }
-
-    private static readonly JsonSerializerOptions RecordJson = new() { WriteIndented = true };
 
     /// <summary>A decoded object: frame 0 with its position data, every frame, modality and SOP Instance UID.</summary>
     private sealed record LoadedInstance(ObjectRef Object, SeriesInstance Instance, IReadOnlyList<Image> Frames, string Modality, string? SopInstanceUid);

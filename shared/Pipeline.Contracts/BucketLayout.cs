@@ -10,6 +10,7 @@ namespace Pipeline.Contracts;
 ///     report.json, montage.png                   evaluation outputs
 /// {output}/failures/{stage}/{source bucket}/{source key}.json   one record per failed object
 /// {output}/references/{study}/{series}.json      clean reference registered for a source series
+/// {output}/model-scores/{candidate model version}/{request id}.json   a candidate-vs-baseline scoring report
 /// </code>
 /// A model version is "{model name}/{version}", e.g. "denoiser/1", so it spans two key segments.
 /// A reopened series is written under a new revision folder and becomes visible as a whole when its
@@ -51,6 +52,10 @@ public static class BucketLayout
     /// </summary>
     public static string Reference(string studyUid, string sourceSeriesUid) =>
         $"references/{studyUid}/{sourceSeriesUid}.json";
+
+    /// <summary>Key of the report answering one <see cref="EvaluationRequested"/> (request id as 32 hex digits).</summary>
+    public static string ModelScore(string candidateModelVersion, Guid requestId) =>
+        $"model-scores/{candidateModelVersion}/{requestId:N}.json";
 
     /// <summary>Key of the failure record for one source object at one stage.</summary>
     public static string FailureRecord(PipelineStage stage, ObjectRef source) =>

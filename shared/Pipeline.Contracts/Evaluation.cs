@@ -33,3 +33,27 @@ public sealed record EvaluationCompleted(
 {
     public int ContractVersion { get; init; } = Contracts.ContractVersion.Current;
 }
+
+/// <summary>
+/// The JSON document an <see cref="EvaluationRequested.HeldOutSet"/> points to: one clean volume that no model trained on,
+/// and the noise to score at. Give either <see cref="Volume"/> (a NIfTI-1 object, .nii or .nii.gz) or <see cref="Instances"/>
+/// (the clean DICOM instances of one series, any order). The quality protocol of the denoising library does the rest
+/// (test slices from the top of the volume, "dim" and "bright" scalings, seeded noise, PSNR/SSIM at data range 4095).
+/// </summary>
+/// <param name="Name">Name of the set, for the report (e.g. "colin27-ch2better-top20").</param>
+/// <param name="Volume">Clean NIfTI volume.</param>
+/// <param name="Instances">Clean DICOM instances of one series.</param>
+/// <param name="Noise">Noise specs, e.g. ["rician:0.05", "rician:0.1"] (level = fraction of the data range); default the
+/// protocol's Rician 5, 10, 15 and 20 %.</param>
+/// <param name="SliceCount">Scored slices (protocol default 12).</param>
+/// <param name="Seed">Noise seed (protocol default 1).</param>
+public sealed record HeldOutSet(
+    string Name,
+    ObjectRef? Volume = null,
+    IReadOnlyList<ObjectRef>? Instances = null,
+    IReadOnlyList<string>? Noise = null,
+    int? SliceCount = null,
+    int? Seed = null)
+{
+    public int ContractVersion { get; init; } = Contracts.ContractVersion.Current;
+}

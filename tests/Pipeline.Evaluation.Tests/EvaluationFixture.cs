@@ -19,6 +19,9 @@ namespace Pipeline.Evaluation.Tests;
 /// </summary>
 internal sealed class EvaluationFixture : IAsyncDisposable
 {
+    /// <summary>One test at a time: the metrics and span listeners of one test would hear another's measurements.</summary>
+    public const string Collection = "evaluation service";
+
     public const string ModelVersion = "test/1";
     public const string Output = "denoised";
     public static readonly string SampleStudy = SampleData.SampleStudy;
@@ -28,6 +31,7 @@ internal sealed class EvaluationFixture : IAsyncDisposable
 
     public LocalFolderObjectStore Store { get; private set; } = null!;
     public ITestHarness Harness { get; private set; } = null!;
+    public IServiceProvider Services => _host.Services;
     public SeriesDenoised Job { get; private set; } = null!;
 
     /// <summary>Source files (noisy) and reference files (clean), in slice order (file names are slice order).</summary>
@@ -90,6 +94,7 @@ internal sealed class EvaluationFixture : IAsyncDisposable
         {
             ["Evaluation:OutputBucket"] = Output,
             ["Evaluation:MontageSlices"] = montageSlices.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["ModelRegistry:CacheFolder"] = Path.Combine(_root, "model-cache"),
         });
         builder.Services.AddSingleton<IObjectStore>(Store);
         builder.AddEvaluation();
@@ -101,14 +106,18 @@ internal sealed class EvaluationFixture : IAsyncDisposable
     }
 
     /// <summary>Publishes the job and waits until the consumer has handled it (or faulted).</summary>
-    public async Task DeliverAsync(SeriesDenoised? job = null)
+    public Task DeliverAsync(SeriesDenoised? job = null) => DeliverAsync<SeriesDenoisedConsumer, SeriesDenoised>(job ?? Job);
+
+    /// <summary>Publishes a message and waits until <typeparamref name="TConsumer"/> has handled it and the replies are out.</summary>
+    public async Task DeliverAsync<TConsumer, TMessage>(TMessage message)
+        where TConsumer : class, IConsumer
+        where TMessage : class
     {
-        job ??= Job;
-        var before = Harness.Consumed.Select<SeriesDenoised>().Count();
-        await Harness.Bus.Publish(job);
-        var consumer = Harness.GetConsumerHarness<SeriesDenoisedConsumer>();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        while (consumer.Consumed.Select<SeriesDenoised>().Count() <= before)
+        var consumer = Harness.GetConsumerHarness<TConsumer>();
+        var before = consumer.Consumed.Select<TMessage>().Count();
+        await Harness.Bus.Publish(message);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        while (consumer.Consumed.Select<TMessage>().Count() <= before)
             await Task.Delay(50, timeout.Token);
         await Harness.InactivityTask; // the reply (or fault) is published after the consume
     }

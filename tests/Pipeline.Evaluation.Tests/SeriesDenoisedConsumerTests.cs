@@ -13,6 +13,7 @@ using Pipeline.Testing;
 namespace Pipeline.Evaluation.Tests;
 
 /// <summary>The SeriesDenoised consumer end to end: objects in a real local store in, report, montage, metrics and reply out.</summary>
+[Collection(EvaluationFixture.Collection)]
 public sealed class SeriesDenoisedConsumerTests
 {
     private const int Slices = 16, Rows = 217, Columns = 181;

@@ -1,0 +1,20 @@
+using MassTransit;
+using Pipeline.Contracts;
+
+namespace Pipeline.Evaluation.Scoring;
+
+/// <summary>Scores a candidate model version against a baseline on a held-out set and replies with EvaluationCompleted.</summary>
+public sealed class EvaluationRequestedConsumer(ModelScorer scorer) : IConsumer<EvaluationRequested>
+{
+    /// <summary>Own queue: a long scoring run does not hold up series evaluations.</summary>
+    public const string EndpointName = "evaluation-model-scores";
+
+    public async Task Consume(ConsumeContext<EvaluationRequested> context) =>
+        await context.Publish(await scorer.ScoreAsync(context.Message, context.GetRetryAttempt() + 1, context.CancellationToken), context.CancellationToken);
+}
+
+/// <summary>Names the endpoint; prefetch, concurrency and retry come from the "Bus" settings.</summary>
+public sealed class EvaluationRequestedConsumerDefinition : ConsumerDefinition<EvaluationRequestedConsumer>
+{
+    public EvaluationRequestedConsumerDefinition() => EndpointName = EvaluationRequestedConsumer.EndpointName;
+}
