@@ -70,6 +70,31 @@ public sealed class ModelScoringTests
     }
 
     [Fact]
+    public async Task A_nifti_held_out_volume_is_scored_without_a_baseline()
+    {
+        const string colin27 = "/usr/share/mricron/templates/ch2.nii.gz"; // Debian mricron-data (infra/apt-packages.txt)
+        await using var fixture = await EvaluationFixture.StartAsync(registerReference: false);
+        await PrepareAsync(fixture);
+        await fixture.Store.PutBytesAsync("references", "colin27/ch2.nii.gz", await File.ReadAllBytesAsync(colin27));
+        var set = new ObjectRef("references", "held-out/colin27.json");
+        await fixture.Store.PutBytesAsync(set.Bucket, set.Key, JsonSerializer.SerializeToUtf8Bytes(
+            new HeldOutSet("colin27", Volume: new ObjectRef("references", "colin27/ch2.nii.gz"), Noise: ["rician:0.1"], SliceCount: 2, Seed: 7)));
+
+        await fixture.DeliverAsync<EvaluationRequestedConsumer, EvaluationRequested>(new EvaluationRequested("denoiser/1", null, set, Guid.NewGuid()));
+
+        var completed = fixture.Harness.Published.Select<EvaluationCompleted>().Single().Context.Message;
+        var report = JsonSerializer.Deserialize<ModelScoreReport>(await fixture.ReadAsync(completed.Report.Key), EvaluationReport.Json)!;
+        Assert.Null(report.Gains);
+        Assert.False(completed.Summary.ContainsKey("psnr_gain_min"));
+        var direct = QualityEvaluation.Run(Imaging.Nifti.NiftiReader.Read(colin27).Volume, [NoiseModel.Parse("rician:0.1")],
+            [DenoisingModel.OpenOnnx(ModelFolder.Load(DenoisingModel.DefaultFolder))], new QualityProtocolOptions { SliceCount = 2, Seed = 7 });
+        Assert.Equal(direct.Slices, report.Slices);
+        var model = direct.Figures.Where(f => f.Method != QualityReport.Noisy).ToList();
+        Assert.Equal(model.Select(f => (f.Scaling, f.Psnr)), report.Figures.Where(f => f.Method == ModelScorer.Candidate).Select(f => (f.Scaling, f.Psnr)));
+        Assert.Equal(model.Average(f => f.Psnr), completed.Summary["candidate_psnr_mean"], 12);
+    }
+
+    [Fact]
     public async Task A_version_missing_from_the_registry_faults_with_a_failure_record_naming_it()
     {
         await using var fixture = await EvaluationFixture.StartAsync(registerReference: true);
