@@ -144,7 +144,18 @@ public sealed class TestServers : IAsyncLifetime
 }
 
 /// <summary>A RabbitMQ broker address and credentials.</summary>
-public sealed record RabbitMqEndpoint(string Host, int Port, string VirtualHost, string Username, string Password);
+public sealed record RabbitMqEndpoint(string Host, int Port, string VirtualHost, string Username, string Password)
+{
+    /// <summary>The plain RabbitMQ client's connection settings, for this virtual host or another one.</summary>
+    public RabbitMQ.Client.ConnectionFactory ConnectionFactory(string? virtualHost = null) => new()
+    {
+        HostName = Host,
+        Port = Port,
+        VirtualHost = virtualHost ?? VirtualHost,
+        UserName = Username,
+        Password = Password,
+    };
+}
 
 /// <summary>Every test class that uses the servers joins this collection, so they share one <see cref="TestServers"/>.</summary>
 [CollectionDefinition(Name)]

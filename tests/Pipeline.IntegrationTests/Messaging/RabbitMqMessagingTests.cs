@@ -152,16 +152,7 @@ public sealed class RabbitMqMessagingTests(TestServers servers)
     /// <summary>Takes one message off a queue with the plain RabbitMQ client (acknowledged, so the queue ends empty).</summary>
     private async Task<(string Body, IDictionary<string, object?> Headers)> GetOneAsync(string queue)
     {
-        var rabbitMq = servers.RabbitMq;
-        var factory = new ConnectionFactory
-        {
-            HostName = rabbitMq.Host,
-            Port = rabbitMq.Port,
-            VirtualHost = rabbitMq.VirtualHost,
-            UserName = rabbitMq.Username,
-            Password = rabbitMq.Password,
-        };
-        await using var connection = await factory.CreateConnectionAsync();
+        await using var connection = await servers.RabbitMq.ConnectionFactory().CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync();
         var result = await channel.BasicGetAsync(queue, autoAck: true) ?? throw new InvalidOperationException($"Queue {queue} is empty.");
         return (Encoding.UTF8.GetString(result.Body.Span), result.BasicProperties.Headers ?? new Dictionary<string, object?>());

@@ -20,16 +20,7 @@ public sealed class BucketNotifications : IAsyncDisposable
 
     public static async Task<BucketNotifications> ConnectAsync(PipelineScope scope)
     {
-        var rabbit = scope.Servers.RabbitMq;
-        var factory = new ConnectionFactory
-        {
-            HostName = rabbit.Host,
-            Port = rabbit.Port,
-            VirtualHost = scope.VirtualHost,
-            UserName = rabbit.Username,
-            Password = rabbit.Password,
-        };
-        var connection = await factory.CreateConnectionAsync();
+        var connection = await scope.Servers.RabbitMq.ConnectionFactory(scope.VirtualHost).CreateConnectionAsync();
         return new BucketNotifications(connection, await connection.CreateChannelAsync());
     }
 
