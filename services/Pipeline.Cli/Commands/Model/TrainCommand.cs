@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Security.Cryptography;
 using Pipeline.Denoising.Architectures;
+using Pipeline.Denoising.Evaluation;
 using Pipeline.Denoising.Models;
 using Pipeline.Denoising.Training.Inference;
 using Pipeline.Denoising.Training.Training;
@@ -94,9 +95,10 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         {
             var volume = NiftiReader.Read(path).Volume;
             var sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
-            // Spatially disjoint split by slice position: lower slices train, the next ones validate.
-            var trainLast = (int)(volume.Depth * settings.TrainFraction) - 1;
-            var validationLast = trainLast + (int)(volume.Depth * settings.ValidationFraction);
+            // Spatially disjoint split by slice position: lower slices train, the next ones validate (the rest is
+            // the evaluation protocol's test set).
+            var split = SliceSplit.ByPosition(volume.Depth, settings.TrainFraction, settings.ValidationFraction);
+            var (trainLast, validationLast) = (split.TrainLast, split.ValidationLast);
             train.Add(TrainingSeries.FromRange(Path.GetFileName(path), volume, 0, trainLast));
             validation.Add(TrainingSeries.FromRange(Path.GetFileName(path), volume, trainLast + 1, validationLast));
             lineage.Add(new DataLineage(path, sha, "train", 0, trainLast));
