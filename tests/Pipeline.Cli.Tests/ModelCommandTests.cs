@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Pipeline.Cli.Tests;
@@ -6,22 +5,10 @@ namespace Pipeline.Cli.Tests;
 /// <summary>The model evaluation and benchmark verbs, run as the real `pipeline` executable.</summary>
 public sealed class ModelCommandTests
 {
-    private static (int ExitCode, string Stdout, string Stderr) RunPipeline(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pipeline.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
-
     [Fact]
     public void Evaluate_prints_noisy_baselines_and_model_per_scaling_and_level()
     {
-        var run = RunPipeline("model", "evaluate", "--noise", "rician:0.10,0.20", "--slices", "2", "--json");
+        var run = PipelineCli.Run("model", "evaluate", "--noise", "rician:0.10,0.20", "--slices", "2", "--json");
 
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         var json = JsonDocument.Parse(run.Stdout).RootElement;
@@ -45,7 +32,7 @@ public sealed class ModelCommandTests
     [Fact]
     public void Evaluate_refuses_a_bad_noise_spec_with_a_clear_error()
     {
-        var run = RunPipeline("model", "evaluate", "--noise", "rician", "--slices", "1");
+        var run = PipelineCli.Run("model", "evaluate", "--noise", "rician", "--slices", "1");
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("error: noise spec 'rician' is not NAME:LEVEL", run.Stderr);
     }
@@ -53,7 +40,7 @@ public sealed class ModelCommandTests
     [Fact]
     public void Bench_inference_prints_the_documented_fields()
     {
-        var run = RunPipeline("bench", "inference", "--arch", "cdae", "--size", "64", "--batch", "2", "--threads", "1", "--seconds", "0.5", "--json");
+        var run = PipelineCli.Run("bench", "inference", "--arch", "cdae", "--size", "64", "--batch", "2", "--threads", "1", "--seconds", "0.5", "--json");
 
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         var json = JsonDocument.Parse(run.Stdout).RootElement;
