@@ -51,8 +51,9 @@ internal sealed class InferenceBenchCommand : Command<InferenceBenchCommand.Sett
         var figures = EngineThroughput.Measure(engine, settings.Size, settings.Batch, TimeSpan.FromSeconds(settings.Seconds));
         if (!settings.Json)
         {
-            AnsiConsole.WriteLine($"arch {engine.Architecture.Name}, {settings.Size}x{settings.Size}, batch {settings.Batch}");
-            AnsiConsole.WriteLine(figures.ToString());
+            // Plain console: one unwrapped key-value line that scripts can read.
+            Console.WriteLine($"arch {engine.Architecture.Name}, {settings.Size}x{settings.Size}, batch {settings.Batch}");
+            Console.WriteLine(figures.ToString());
             return 0;
         }
         Console.WriteLine(JsonSerializer.Serialize(new
