@@ -23,7 +23,7 @@ public sealed class DistributedPipelineTests(TestServers servers, ITestOutputHel
     [Fact]
     public async Task Requirement_three_services_as_processes_with_two_workers_do_every_series_exactly_once_and_stop_cleanly_on_SIGTERM()
     {
-        var settings = _scope.Settings(quietPeriod: TimeSpan.FromSeconds(3), reconcileInterval: TimeSpan.FromSeconds(1));
+        var settings = _scope.Settings();
         Dictionary<string, string?> With(string cache, params (string Key, string Value)[] extra)
         {
             var copy = new Dictionary<string, string?>(settings) { ["ModelRegistry:CacheFolder"] = Path.Combine(_scope.CacheFolder, cache) };
@@ -48,7 +48,7 @@ public sealed class DistributedPipelineTests(TestServers servers, ITestOutputHel
                 await _scope.DropAsync($"drop/distributed/{series}/", PipelineScope.SampleSeries(series, Slices));
 
             await observer.Recorder.WaitForAsync<EvaluationCompleted>(2, Patience);
-            await Task.Delay(TimeSpan.FromSeconds(5)); // more than a quiet period and several scans: nothing else may come
+            await Task.Delay(PipelineScope.QuietPeriod + TimeSpan.FromSeconds(2)); // more than a quiet period and several scans: nothing else may come
 
             // Exactly once: one job, one announcement, one evaluation per series; one marker, revision 1, every instance.
             Assert.Equal(2, observer.Recorder.All<DenoiseSeries>().Select(j => j.SeriesInstanceUid).Distinct().Count());

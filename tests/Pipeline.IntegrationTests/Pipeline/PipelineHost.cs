@@ -31,13 +31,10 @@ public sealed class PipelineHost : IAsyncDisposable
 
     public IBus Bus => _host.Services.GetRequiredService<IBus>();
 
-    public static async Task<PipelineHost> StartAsync(PipelineScope scope, ITestOutputHelper output,
-        TimeSpan? quietPeriod = null, TimeSpan? reconcileInterval = null, Action<IServiceCollection>? services = null)
+    public static async Task<PipelineHost> StartAsync(PipelineScope scope, ITestOutputHelper output)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "Pipeline.IntegrationTests" });
-        // Without bucket events ingest sees new objects only when it lists: the quiet period must outlast the
-        // reconcile interval plus the uploader's gaps, or a series still being uploaded completes early (and is reopened).
-        builder.Configuration.AddInMemoryCollection(scope.Settings(quietPeriod ?? TimeSpan.FromSeconds(3), reconcileInterval ?? TimeSpan.FromSeconds(1)));
+        builder.Configuration.AddInMemoryCollection(scope.Settings());
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
         builder.Logging.AddProvider(new TestOutputLoggerProvider(output));
@@ -57,7 +54,6 @@ public sealed class PipelineHost : IAsyncDisposable
         builder.Services.AddConsumeObserver<HandledMessageObserver>();
         // Start returns once every endpoint's queues and bindings exist, so nothing a test publishes is unroutable.
         builder.Services.Configure<MassTransitHostOptions>(host => host.WaitUntilStarted = true);
-        services?.Invoke(builder.Services);
 
         var host = builder.Build();
         await host.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);

@@ -40,11 +40,21 @@ public sealed class PipelineScope : IAsyncDisposable
         return scope;
     }
 
+    /// <summary>How often ingest lists the input bucket in these tests (s3rver sends no events).</summary>
+    public static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Quiet period of the tests: without bucket events ingest sees new objects only when it lists, so this must
+    /// outlast the listing interval plus the longest pause between uploads (a loaded machine stalls for seconds), or a
+    /// series still being uploaded completes early and is redone as a second revision.
+    /// </summary>
+    public static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(4);
+
     /// <summary>
     /// Configuration of all three services (keys as in appsettings: "Section:Name"): RabbitMQ in this scope's virtual
-    /// host, the S3 server, this scope's buckets, a short quiet period and reconcile interval.
+    /// host, the S3 server, this scope's buckets, the tests' quiet period and listing interval.
     /// </summary>
-    public Dictionary<string, string?> Settings(TimeSpan quietPeriod, TimeSpan reconcileInterval)
+    public Dictionary<string, string?> Settings()
     {
         var rabbit = _servers.RabbitMq;
         var s3 = _servers.S3;
@@ -64,8 +74,8 @@ public sealed class PipelineScope : IAsyncDisposable
             ["Storage:S3:UseTls"] = s3.UseTls ? "true" : "false",
             ["Ingest:InputBucket"] = InputBucket,
             ["Ingest:OutputBucket"] = OutputBucket,
-            ["Ingest:QuietPeriod"] = quietPeriod.ToString("c", CultureInfo.InvariantCulture),
-            ["Ingest:ReconcileInterval"] = reconcileInterval.ToString("c", CultureInfo.InvariantCulture),
+            ["Ingest:QuietPeriod"] = QuietPeriod.ToString("c", CultureInfo.InvariantCulture),
+            ["Ingest:ReconcileInterval"] = ReconcileInterval.ToString("c", CultureInfo.InvariantCulture),
             ["DenoiseWorker:OutputBucket"] = OutputBucket,
             ["Evaluation:OutputBucket"] = OutputBucket,
             ["ModelRegistry:Bucket"] = ModelsBucket,

@@ -199,7 +199,7 @@ public sealed class PipelineTests(TestServers servers, ITestOutputHelper output)
             ActivityStopped = activity => { if (activity.OperationName == "ingest.reconcile") Interlocked.Increment(ref reconciles); },
         };
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
-        await using var pipeline = await PipelineHost.StartAsync(_scope, output, quietPeriod: TimeSpan.FromSeconds(3), reconcileInterval: TimeSpan.FromSeconds(1));
+        await using var pipeline = await PipelineHost.StartAsync(_scope, output);
         await using var notifications = await BucketNotifications.ConnectAsync(_scope);
 
         // Two series; every object announced twice (S3 delivers events at least once) while the scan lists them too.
@@ -217,7 +217,7 @@ public sealed class PipelineTests(TestServers servers, ITestOutputHelper output)
 
         // Both paths ran: every event was consumed, and the bucket was listed repeatedly meanwhile and after.
         var scansBefore = Volatile.Read(ref reconciles);
-        await Task.Delay(TimeSpan.FromSeconds(5)); // more than a quiet period and several scans
+        await Task.Delay(PipelineScope.QuietPeriod + TimeSpan.FromSeconds(2)); // more than a quiet period and several scans
         Assert.True(scansBefore >= 2 && Volatile.Read(ref reconciles) >= scansBefore + 2, $"{scansBefore} scans, then {reconciles}");
 
         var jobs = pipeline.Recorder.All<DenoiseSeries>();

@@ -18,7 +18,7 @@ public sealed class RecorderBus : IAsyncDisposable
     public static async Task<RecorderBus> StartAsync(PipelineScope scope)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "Pipeline.IntegrationTests.Recorder" });
-        builder.Configuration.AddInMemoryCollection(scope.Settings(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(1)));
+        builder.Configuration.AddInMemoryCollection(scope.Settings());
         builder.AddPipelineBus(BusRecorder.AddRecordingConsumers);
         builder.Services.AddSingleton<BusRecorder>();
         builder.Services.Configure<MassTransitHostOptions>(host => host.WaitUntilStarted = true);
