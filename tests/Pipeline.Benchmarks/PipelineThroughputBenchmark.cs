@@ -53,6 +53,11 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         {
             // Noisy MR series from the Colin27 volume (distinct slabs: distinct series UIDs), plus a small warm-up series.
             var volume = NiftiReader.Read(Nifti).Volume;
+            if (seriesCount < 1 || slices < 1 || 50 + seriesCount * slices > volume.Depth)
+            {
+                Console.Error.WriteLine($"--series x --slices must fit slices 50..{volume.Depth - 1} of the volume (distinct slabs give distinct series)");
+                return 2;
+            }
             var warmUp = WriteSeries(volume, 40, 4, Path.Combine(work, "warm-up"));
             var series = Enumerable.Range(0, seriesCount).Select(s => WriteSeries(volume, 50 + s * slices, slices, Path.Combine(work, $"s{s}"))).ToList();
             var total = seriesCount * slices;
