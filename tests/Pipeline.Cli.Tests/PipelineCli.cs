@@ -10,10 +10,15 @@ internal static class PipelineCli
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pipeline.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["COLUMNS"] = "200"; // tables are not wrapped at 80 columns when output is redirected
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"pipeline {string.Join(' ', args)} did not finish in 5 minutes");
+        }
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }
