@@ -33,6 +33,13 @@ public sealed class DenoiseWorkerOptions
     /// <summary>Mark derived series "NOT FOR DIAGNOSTIC USE" in the Series Description and Image Comments.</summary>
     public bool NotForDiagnosticUse { get; set; } = true;
 
+    /// <summary>
+    /// On shutdown (SIGTERM) the worker stops taking jobs and lets the job in hand finish for this long;
+    /// a job still running then is cancelled unacknowledged, so the broker gives it to another worker.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Model versions kept loaded (the newest ones); older sessions are released once no job uses them.</summary>
     [Range(1, 8)]
     public int LoadedModels { get; set; } = 2;

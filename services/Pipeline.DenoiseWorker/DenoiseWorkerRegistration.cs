@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Pipeline.DenoiseWorker.Jobs;
 using Pipeline.DenoiseWorker.Models;
 using Pipeline.Hosting;
@@ -27,6 +28,8 @@ public static class DenoiseWorkerRegistration
         builder.AddModelRegistry();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LoadedModels>();
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<DenoiseWorkerOptions>>((host, worker) => host.ShutdownTimeout = worker.Value.ShutdownTimeout);
+        builder.Services.AddOptions<MassTransitHostOptions>().Configure<IOptions<DenoiseWorkerOptions>>((bus, worker) => bus.StopTimeout = worker.Value.ShutdownTimeout);
         return builder;
     }
 }
