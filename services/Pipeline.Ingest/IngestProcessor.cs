@@ -101,7 +101,8 @@ public sealed partial class IngestProcessor(
         foreach (var series in _assembler.Due(clock.GetUtcNow()))
         {
             modelVersion ??= await ModelVersionAsync(ct);
-            using var activity = Activity.StartActivity("ingest.series-complete");
+            using var activity = Activity.StartActivity("ingest.series-complete", ActivityKind.Producer, StudyTrace.ParentOf(series.Key.StudyInstanceUid));
+            activity?.SetTag("pipeline.study", series.Key.StudyInstanceUid);
             activity?.SetTag("pipeline.series", series.Key.SeriesInstanceUid);
             activity?.SetTag("pipeline.instances", series.Instances.Count);
             var (study, uid) = (series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using MassTransit;
@@ -48,15 +49,15 @@ public sealed class IngestProcessorTests : IAsyncLifetime
         new(_store, _harness.Bus, Options.Create(_options), new ModelRegistry(_store, new ModelRegistryOptions()),
             Options.Create(new ModelRegistrySettings()), _clock, NullLogger<IngestProcessor>.Instance);
 
-    private static byte[] Slice(int instanceNumber, double z, string series = Series, int privateBytes = 0)
+    private static byte[] Slice(int instanceNumber, double z, string series = Series, int privateBytes = 0, string study = Study)
     {
         var file = MrImage.Create(new MrImageSpec
         {
-            StudyInstanceUid = Study,
+            StudyInstanceUid = study,
             SeriesInstanceUid = series,
             SopInstanceUid = $"{series}.{instanceNumber}",
             InstanceNumber = instanceNumber,
-            FrameOfReferenceUid = Study + ".9",
+            FrameOfReferenceUid = study + ".9",
             Rows = 4,
             Columns = 4,
             Plane = new ImagePlane { PositionPatient = [0, 0, z], OrientationPatient = [1, 0, 0, 0, 1, 0], PixelSpacing = [1, 1] },
@@ -93,6 +94,38 @@ public sealed class IngestProcessorTests : IAsyncLifetime
         var record = JsonSerializer.Deserialize<FailureRecord>(await _store.GetBytesAsync("denoised", failed.FailureRecord.Key))!;
         Assert.Equal(PipelineStage.Ingest, record.Stage);
         Assert.Contains("not a readable DICOM instance", record.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_series_of_a_study_is_published_in_that_study_s_one_trace()
+    {
+        var traces = new List<(string Series, ActivityTraceId Trace)>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "Pipeline.Ingest" or "MassTransit", // MassTransit writes traceparent when its publish span is recorded
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a =>
+            {
+                if (a.OperationName == "ingest.series-complete") traces.Add(((string)a.GetTagItem("pipeline.series")!, a.TraceId));
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await Put("one/s1/1.dcm", Slice(1, 0, series: Series));
+        await Put("one/s2/1.dcm", Slice(1, 0, series: Series + ".2"));
+        await Put("two/s1/1.dcm", Slice(1, 0, series: Series + ".3", study: Study + ".7"));
+        var processor = NewProcessor();
+
+        await processor.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(3, await processor.PublishDueAsync(default));
+
+        var bySeries = traces.ToDictionary(t => t.Series, t => t.Trace);
+        Assert.Equal(bySeries[Series], bySeries[Series + ".2"]);
+        Assert.NotEqual(bySeries[Series], bySeries[Series + ".3"]);
+        var job = _harness.Published.Select<DenoiseSeries>().First(p => p.Context.Message.SeriesInstanceUid == Series).Context;
+        // The job carries the trace on: MassTransit's W3C traceparent header (MT-Activity-Id) names the study's trace.
+        Assert.True(job.Headers.TryGetHeader("MT-Activity-Id", out var traceparent), "no trace context on the job");
+        Assert.Contains(bySeries[Series].ToHexString(), traceparent!.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

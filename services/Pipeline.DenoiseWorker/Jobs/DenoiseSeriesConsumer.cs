@@ -58,6 +58,11 @@ public sealed partial class DenoiseSeriesConsumer(
             || (done.Revision == job.Revision && done.SourceFingerprint == job.SourceFingerprint)))
         {
             LogAlreadyDone(logger, job.SeriesInstanceUid, job.Revision, done.Revision);
+            // Announced again from the marker: a worker that died between the marker and the publish
+            // must not leave the series unevaluated (a duplicate announcement is harmless downstream).
+            if (done.Instances.Count > 0)
+                await context.Publish(new SeriesDenoised(done.StudyInstanceUid, done.SeriesInstanceUid, done.DerivedSeriesInstanceUid,
+                    done.ModelVersion, done.Instances, new ObjectRef(output, markerKey), done.FailedInstances.Count, done.Revision), ct);
             return;
         }
 
