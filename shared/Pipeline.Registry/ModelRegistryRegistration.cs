@@ -27,9 +27,12 @@ public sealed class ModelRegistrySettings
 
 public static class ModelRegistryRegistration
 {
-    /// <summary>Registers <see cref="ModelRegistry"/> over the service's object store.</summary>
+    /// <summary>Registers <see cref="ModelRegistry"/> over the service's object store (once per host).</summary>
     public static IHostApplicationBuilder AddModelRegistry(this IHostApplicationBuilder builder)
     {
+        // Several services in one (embedded) host each ask for it: register it once.
+        if (builder.Services.Any(d => d.ServiceType == typeof(ModelRegistry)))
+            return builder;
         builder.AddValidatedOptions<ModelRegistrySettings>(ModelRegistrySettings.Section);
         builder.Services.AddSingleton(sp =>
         {
