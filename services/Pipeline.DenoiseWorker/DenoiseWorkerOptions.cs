@@ -23,6 +23,13 @@ public sealed class DenoiseWorkerOptions
     [Range(64, 4096)]
     public int TileSize { get; set; } = 512;
 
+    /// <summary>
+    /// Jobs one worker holds at once. Inference runs one job at a time (one engine); a second job fetches and
+    /// writes while the first one infers, so transfers overlap inference.
+    /// </summary>
+    [Range(1, 16)]
+    public int ConcurrentJobs { get; set; } = 2;
+
     /// <summary>Objects fetched or written at the same time for one job.</summary>
     [Range(1, 64)]
     public int TransferConcurrency { get; set; } = 8;

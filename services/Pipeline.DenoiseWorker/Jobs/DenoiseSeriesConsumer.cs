@@ -9,8 +9,6 @@ using Pipeline.DenoiseWorker.Models;
 using Pipeline.DenoiseWorker.Series;
 using Pipeline.Dicom;
 using Pipeline.Hosting;
-using Pipeline.Imaging.Dicom;
-using Pipeline.Imaging.Noise;
 using Pipeline.Storage;
 
 namespace Pipeline.DenoiseWorker.Jobs;
@@ -106,7 +104,7 @@ public sealed partial class DenoiseSeriesConsumer(
         var instances = written.OfType<DenoisedInstance>().ToList();
         var derivedSeries = DerivedInstance.SeriesUid(job.SeriesInstanceUid, job.ModelVersion);
         var marker = new SeriesCompletion(job.StudyInstanceUid, job.SeriesInstanceUid, derivedSeries, job.ModelVersion, job.Revision,
-            job.SourceFingerprint, instances, failed, clock.GetUtcNow(), timings, Summary(sources, outcomes));
+            job.SourceFingerprint, instances, failed, clock.GetUtcNow(), timings, Summary(outcomes));
         // A newer revision finished meanwhile (another worker): its marker and files stand.
         if (await ReadMarkerAsync(output, markerKey, ct) is { } newer && newer.Revision > job.Revision)
         {
@@ -162,21 +160,14 @@ public sealed partial class DenoiseSeriesConsumer(
         return fetched;
     }
 
-    /// <summary>Cheap series figures for the marker: mean no-reference noise estimate before and after.</summary>
-    private static Dictionary<string, double> Summary(FetchedInstance[] sources, IReadOnlyList<InstanceOutcome?> outcomes)
+    /// <summary>Series figures for the marker: mean no-reference noise estimate before and after (from the denoiser's own images).</summary>
+    private static Dictionary<string, double> Summary(IReadOnlyList<InstanceOutcome?> outcomes)
     {
-        var before = new List<double>();
-        var after = new List<double>();
-        for (var i = 0; i < sources.Length; i++)
+        var written = outcomes.Where(o => o?.Derived is not null).Select(o => o!).ToList();
+        return written.Count == 0 ? [] : new Dictionary<string, double>
         {
-            if (sources[i].File is not { } source || outcomes[i]?.Derived is not { } derived) continue;
-            before.Add(NoiseEstimator.Estimate(DicomImages.ToImage(source)));
-            after.Add(NoiseEstimator.Estimate(DicomImages.ToImage(derived)));
-        }
-        return before.Count == 0 ? [] : new Dictionary<string, double>
-        {
-            ["noise_sigma_input"] = before.Average(),
-            ["noise_sigma_output"] = after.Average(),
+            ["noise_sigma_input"] = written.Average(o => o.NoiseInput),
+            ["noise_sigma_output"] = written.Average(o => o.NoiseOutput),
         };
     }
 

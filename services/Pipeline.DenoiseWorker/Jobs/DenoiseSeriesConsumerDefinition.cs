@@ -1,17 +1,22 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
 
 namespace Pipeline.DenoiseWorker.Jobs;
 
 /// <summary>
 /// The job queue: competing consumers (every worker reads "denoise-series"), broker priorities so urgent
-/// drops overtake a bulk backlog, prefetch and concurrency from the "Bus" settings.
+/// drops overtake a bulk backlog, prefetch from the "Bus" settings, jobs in flight from DenoiseWorker:ConcurrentJobs.
 /// </summary>
 public sealed class DenoiseSeriesConsumerDefinition : ConsumerDefinition<DenoiseSeriesConsumer>
 {
     public const string QueueName = "denoise-series";
 
-    public DenoiseSeriesConsumerDefinition() => EndpointName = QueueName;
+    public DenoiseSeriesConsumerDefinition(IOptions<DenoiseWorkerOptions> options)
+    {
+        EndpointName = QueueName;
+        ConcurrentMessageLimit = options.Value.ConcurrentJobs;
+    }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<DenoiseSeriesConsumer> consumerConfigurator, IRegistrationContext context)

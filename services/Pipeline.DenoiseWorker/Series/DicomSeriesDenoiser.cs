@@ -2,11 +2,13 @@ using Pipeline.Denoising.Inference;
 using Pipeline.Dicom;
 using Pipeline.Imaging;
 using Pipeline.Imaging.Dicom;
+using Pipeline.Imaging.Noise;
 
 namespace Pipeline.DenoiseWorker.Series;
 
-/// <summary>What became of one source instance: its derived instance, or why there is none.</summary>
-public sealed record InstanceOutcome(DicomFile? Derived, string? FailureReason, string? ErrorType)
+/// <summary>What became of one source instance: its derived instance (with the no-reference noise estimate of its
+/// first frame before and after, in modality units), or why there is none.</summary>
+public sealed record InstanceOutcome(DicomFile? Derived, string? FailureReason, string? ErrorType, double NoiseInput = double.NaN, double NoiseOutput = double.NaN)
 {
     public static InstanceOutcome Failed(Exception e) => new(null, e.Message, e.GetType().Name);
 }
@@ -61,7 +63,8 @@ public sealed class DicomSeriesDenoiser(SeriesDenoiser denoiser, DerivationOptio
             if (denoised[i] is not { } images) continue;
             try
             {
-                outcomes[i] = new InstanceOutcome(DerivedInstance.Create(instances[i]!.Dataset, [.. images.Select(im => im.Pixels)], derivation), null, null);
+                outcomes[i] = new InstanceOutcome(DerivedInstance.Create(instances[i]!.Dataset, [.. images.Select(im => im.Pixels)], derivation), null, null,
+                    NoiseEstimator.Estimate(frames[i][0]), NoiseEstimator.Estimate(images[0]));
             }
             catch (DicomException e)
             {

@@ -31,8 +31,8 @@ public sealed class DistributedPipelineTests(TestServers servers, ITestOutputHel
             return copy;
         }
 
-        // Prefetch 1: a worker holds one job at a time, so two jobs published together go to the two workers.
-        var worker = new[] { ("Bus:PrefetchCount", "1"), ("DenoiseWorker:Engine:Threads", "1") };
+        // Prefetch 1 and one job at a time: a worker holds one job, so two jobs published together go to the two workers.
+        var worker = new[] { ("Bus:PrefetchCount", "1"), ("DenoiseWorker:ConcurrentJobs", "1"), ("DenoiseWorker:Engine:Threads", "1") };
         List<ServiceProcess> processes = [];
         try
         {
