@@ -28,7 +28,7 @@ public sealed class SampleSeriesTests
         foreach (var file in written.Files)
         {
             var result = ExternalTool.Run("dciodvfy", file);
-            var errors = (result.Stdout + result.Stderr).Split('\n').Where(l => l.StartsWith("Error", StringComparison.Ordinal)).ToArray();
+            var errors = (result.StdOut + result.StdErr).Split('\n').Where(l => l.StartsWith("Error", StringComparison.Ordinal)).ToArray();
             Assert.True(errors.Length == 0 && result.ExitCode == 0, $"{file}: {string.Join("; ", errors)}");
         }
     }
@@ -41,7 +41,7 @@ public sealed class SampleSeriesTests
         var output = folder.File("nifti");
         Directory.CreateDirectory(output);
         var run = ExternalTool.Run("dcm2niix", "-z", "n", "-b", "n", "-f", "series", "-o", output, folder.File("clean"));
-        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.True(run.ExitCode == 0, run.StdOut + run.StdErr);
         var back = NiftiReader.Read(Path.Combine(output, "series.nii")).Volume;
         Assert.Equal((slab.Width, slab.Height, slab.Depth), (back.Width, back.Height, back.Depth));
 
