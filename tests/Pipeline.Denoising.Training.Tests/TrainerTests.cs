@@ -65,6 +65,16 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void A_diverging_run_stops_at_the_first_non_finite_loss_and_names_the_step()
+    {
+        // Adam moves every weight by about the learning rate on step 1: weights near 1e10 through four
+        // convolutions overflow float32, so the loss of step 2 is not finite (step 1's is the untrained one).
+        var options = Tiny(steps: 5) with { LearningRate = 1e10, FinalLearningRateFraction = 1 };
+        var e = Assert.Throws<TrainingDivergedException>(() => new Trainer(options, [Phantom("a", 3, 1)], [Phantom("b", 2, 2)]).Train());
+        Assert.StartsWith("Training step 2: the loss is ", e.Message);
+    }
+
+    [Fact]
     public void A_run_resumed_from_a_checkpoint_ends_with_bit_identical_weights()
     {
         var train = new[] { Phantom("a", 4, 1) };

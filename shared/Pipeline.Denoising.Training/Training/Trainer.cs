@@ -17,6 +17,9 @@ namespace Pipeline.Denoising.Training.Training;
 /// <summary>What a finished (or early-stopped) run produced: the best network by validation PSNR.</summary>
 public sealed record TrainingResult(DenoisingNetwork Network, ValidationRecord Validation, int Steps, int BestStep, TimeSpan Elapsed);
 
+/// <summary>Training hit a non-finite loss or gradient; the message names the step and what was not finite.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
+
 /// <summary>
 /// Trains a denoising network: Adam with cosine learning-rate decay, MSE (optionally + 1 - SSIM)
 /// in normalised units, validation every N steps, early stopping on validation PSNR, checkpoints
@@ -37,6 +40,9 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
     {
         options.Validate();
         NativeAllocator.KeepFreedMemory();
+        // oneDNN's convolution backward is wrong for our 1-channel output layer (see LibTorchConvolutions).
+        if (!LibTorchConvolutions.AvoidOneDnn())
+            throw new InvalidOperationException("This libtorch does not export at::Context::setUserEnabledMkldnn: cannot keep training off its wrong oneDNN convolution gradients.");
         var engineOptions = new EngineOptions { Threads = options.Threads, Device = DevicePreference.Cpu };
         // libtorch 2.10 CPU backward on 2+ intra-op threads turned weights into NaN after the first
         // optimiser step here (reproduced with plain SGD, no dispose scopes; 1 thread never did), so
@@ -74,7 +80,7 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
             var lr = LearningRate(step);
             foreach (var group in optimizer.ParamGroups)
                 group.LearningRate = lr;
-            var loss = Step(network, optimizer, sampler.Sample(step), ssimWindow);
+            var loss = Step(network, optimizer, sampler.Sample(step), ssimWindow, step + 1);
             step++;
 
             double? validationPsnr = null;
@@ -126,7 +132,8 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
         return floor + (options.LearningRate - floor) * 0.5 * (1 + Math.Cos(Math.PI * t));
     }
 
-    private double Step(DenoisingNetwork network, OptimizerHelper optimizer, PatchBatch batch, Tensor? ssimWindow)
+    /// <summary>One optimiser step; refuses to apply a non-finite loss or gradient (step is 1-based, as logged).</summary>
+    private double Step(DenoisingNetwork network, OptimizerHelper optimizer, PatchBatch batch, Tensor? ssimWindow, int step)
     {
         float value;
         using (NewDisposeScope())
@@ -148,8 +155,13 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
             if (ssimWindow is not null)
                 loss = loss + options.SsimWeight * (1 - Ssim(output, target, ssimWindow));
             optimizer.zero_grad();
-            loss.backward();
             value = loss.item<float>();
+            if (!float.IsFinite(value))
+                throw new TrainingDivergedException($"Training step {step}: the loss is {value}; stopped before the weights became non-finite.");
+            loss.backward();
+            foreach (var (name, parameter) in network.named_parameters())
+                if (parameter.grad is { } grad && !isfinite(grad).all().item<bool>())
+                    throw new TrainingDivergedException($"Training step {step}: the gradient of {name} is not finite; stopped before the weights became non-finite.");
         }
         optimizer.step();
         return value;
