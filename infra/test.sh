@@ -41,11 +41,6 @@ bash infra/test-servers/start.sh
 # ---- build and test ----------------------------------------------------------------------------
 # The hang timeout turns a deadlocked test into a failed project instead of a CI run that never ends.
 status=0
-# libtorch 2.10 CPU training on 2+ OpenMP threads intermittently turns weights into NaN after the
-# first optimiser step (half of the runs of TrainerTests on an idle 2-core machine; never with one
-# thread). Setting it from inside the process (NativeAllocator.SingleThreadedOpenMp) comes too late
-# to be reliable, so training processes, tests included, start with it set.
-export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 dotnet test Pipeline.sln \
     --logger trx --results-directory "$results" \
     --blame-hang-timeout 15m --blame-hang-dump-type none || status=$?

@@ -13,7 +13,6 @@ namespace Pipeline.Benchmarks;
 /// training slices (evenly spaced in the lower 70 % of a volume) for the same number of steps and seed, scored on the
 /// held-out validation slices (next 10 %, dim and bright, four Rician levels) through ONNX Runtime.
 /// `data-efficiency [--data NIFTI] [--sizes 10,30,100,all] [--steps 60] [--patch 64] [--batch 16] [--chart PNG]`.
-/// Start it with OMP_NUM_THREADS=1 (libtorch backward, Denoising README).
 /// </summary>
 public sealed class DataEfficiencyBenchmark : IBenchmark
 {
@@ -23,7 +22,6 @@ public sealed class DataEfficiencyBenchmark : IBenchmark
 
     public Task<int> RunAsync(string[] args)
     {
-        NativeAllocator.SingleThreadedOpenMp();
         NativeAllocator.KeepFreedMemory();
         var data = Arguments.Get(args, "data", "/usr/share/mricron/templates/ch2.nii.gz");
         var steps = Arguments.Int(args, "steps", 60);
@@ -55,18 +53,11 @@ public sealed class DataEfficiencyBenchmark : IBenchmark
                 Patience = 0,
                 Seed = 1,
             };
-            var (result, firstNaN) = Train(options, slices, validation);
-            if (firstNaN is { } bad)
-            {
-                // The libtorch NaN of the Denoising README's known issue, seen here even with OMP_NUM_THREADS=1:
-                // say so and train again (same seed), rather than plot a diverged run.
-                Console.WriteLine($"  slices {slices.Length,4}: loss NaN from step {bad} (known libtorch issue), training again");
-                result.Network.Dispose();
-                (result, firstNaN) = Train(options, slices, validation);
-            }
+            // A diverged run throws TrainingDivergedException naming the step (Trainer).
+            var result = new Trainer(options, slices, validation).Train();
             var v = result.Validation;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  slices {slices.Length,4}: PSNR {v.Psnr,6:F2}  SSIM {v.Ssim:F4}   (noisy input {v.NoisyPsnr:F2} / {v.NoisySsim:F4}; {result.Elapsed.TotalSeconds:F0} s{(firstNaN is { } again ? $"; NaN again from step {again}" : "")})"));
+                $"  slices {slices.Length,4}: PSNR {v.Psnr,6:F2}  SSIM {v.Ssim:F4}   (noisy input {v.NoisyPsnr:F2} / {v.NoisySsim:F4}; {result.Elapsed.TotalSeconds:F0} s)"));
             var points = v.Levels.GroupBy(l => l.Noise)
                 .Select(g => new QualityPoint(double.Parse(g.Key.Split(':')[1], CultureInfo.InvariantCulture), g.Average(l => l.Psnr), g.Average(l => l.Ssim)))
                 .ToArray();
@@ -83,22 +74,5 @@ public sealed class DataEfficiencyBenchmark : IBenchmark
             Console.WriteLine($"chart written to {chart}");
         }
         return Task.FromResult(0);
-    }
-
-    private static (TrainingResult Result, int? FirstNaN) Train(TrainingOptions options, IReadOnlyList<TrainingSeries> slices, IReadOnlyList<TrainingSeries> validation)
-    {
-        int? firstNaN = null;
-        var result = new Trainer(options, slices, validation).Train(new LossWatch(p =>
-        {
-            if (double.IsNaN(p.Loss))
-                firstNaN ??= p.Step;
-        }));
-        return (result, firstNaN);
-    }
-
-    /// <summary>Synchronous progress: the trainer's thread reports each step's loss.</summary>
-    private sealed class LossWatch(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

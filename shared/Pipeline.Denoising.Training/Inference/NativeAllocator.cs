@@ -28,24 +28,6 @@ public static partial class NativeAllocator
         }
     }
 
-    /// <summary>
-    /// Sets OMP_NUM_THREADS=1 in the native environment unless already set; effective only before
-    /// libtorch loads (call first thing in a training process). libtorch 2.10's CPU backward with
-    /// 2 OpenMP threads turned weights into NaN after one optimiser step on this machine (plain SGD,
-    /// no dispose scopes); with one OpenMP thread it never did. Forward passes are not affected.
-    /// </summary>
-    public static void SingleThreadedOpenMp()
-    {
-        if (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null)
-        {
-            _ = setenv("OMP_NUM_THREADS", "1", 1);
-            Environment.SetEnvironmentVariable("OMP_NUM_THREADS", "1");
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int setenv(string name, string value, int overwrite);
-
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int mallopt(int param, int value);
 }

@@ -6,15 +6,8 @@ namespace Pipeline.Denoising.Training.Networks;
 internal static class Tensors
 {
     /// <summary>
-    /// A tensor holding its own copy of the data. torch.tensor(float[]) may wrap the managed array;
-    /// autograd keeps inputs alive until backward, long after the caller dropped the array (seen as
-    /// random NaN losses), so we clone while the array is certainly alive.
+    /// A tensor holding its own copy of the data: TorchSharp's torch.tensor(float[]) clones the array
+    /// and pins the clone (its _tensor_generic), so the caller's array may be reused at once.
     /// </summary>
-    public static Tensor Copy(float[] data, params long[] shape)
-    {
-        using var view = tensor(data, shape);
-        var copy = view.clone();
-        GC.KeepAlive(data);
-        return copy;
-    }
+    public static Tensor Copy(float[] data, params long[] shape) => tensor(data, shape);
 }

@@ -44,10 +44,8 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
         if (!LibTorchConvolutions.AvoidOneDnn())
             throw new InvalidOperationException("This libtorch does not export at::Context::setUserEnabledMkldnn: cannot keep training off its wrong oneDNN convolution gradients.");
         var engineOptions = new EngineOptions { Threads = options.Threads, Device = DevicePreference.Cpu };
-        // libtorch 2.10 CPU backward on 2+ intra-op threads turned weights into NaN after the first
-        // optimiser step here (reproduced with plain SGD, no dispose scopes; 1 thread never did), so
-        // training runs on one libtorch thread and validation runs on ONNX Runtime with all threads.
-        set_num_threads(1);
+        // The NaN weights once blamed on 2+ libtorch threads came from oneDNN (above), on any thread count.
+        set_num_threads(engineOptions.ResolvedThreads);
         manual_seed(options.Seed);
         var network = DenoisingNetwork.Create(options.Architecture);
         var normalisation = NormalisationSpec.Default.ToOptions();

@@ -63,7 +63,6 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        NativeAllocator.SingleThreadedOpenMp();
         NativeAllocator.KeepFreedMemory();
         var levels = settings.Levels.Split('-').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var spec = settings.Architecture == ArchitectureSpec.Cdae
