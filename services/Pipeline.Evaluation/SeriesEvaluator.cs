@@ -313,10 +313,8 @@ public sealed partial class SeriesEvaluator(
             ? "the job lists no instances"
             : $"none of the {pairs.Count} instances could be evaluated; first: {pairs[0].Failure}";
         var source = pairs.Count > 0 ? pairs[0].Objects.Source : job.CompletionMarker;
-        var record = new FailureRecord(source, PipelineStage.Evaluation, reason, nameof(SeriesNotEvaluableException), clock.GetUtcNow(),
-            attempt, job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion);
-        await store.PutBytesAsync(_options.OutputBucket, BucketLayout.FailureRecord(PipelineStage.Evaluation, source),
-            JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Options), new ObjectWriteOptions("application/json"), ct);
+        await store.WriteAsync(_options.OutputBucket, new FailureRecord(source, PipelineStage.Evaluation, reason, nameof(SeriesNotEvaluableException),
+            clock.GetUtcNow(), attempt, job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion), ct);
         EvaluationTelemetry.SeriesEvaluated(job.ModelVersion, null, "failed");
         LogSeriesFailed(logger, job.SourceSeriesInstanceUid, reason);
         return new SeriesNotEvaluableException(reason);

@@ -245,17 +245,14 @@ public sealed partial class IngestProcessor(
 
     private async Task RecordFailureAsync(ObjectRef source, string reason, string errorType, string? study, string? series, CancellationToken ct)
     {
-        var key = BucketLayout.FailureRecord(PipelineStage.Ingest, source);
-        var record = new FailureRecord(source, PipelineStage.Ingest, reason, errorType, clock.GetUtcNow(), 1, study, series);
-        await store.PutAsync(_options.OutputBucket, key, new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(record, RecordJson)),
-            new ObjectWriteOptions("application/json"), ct);
-        await publisher.Publish(new InstanceFailed(source, PipelineStage.Ingest, reason, new ObjectRef(_options.OutputBucket, key), study, series), ct);
+        var record = await store.WriteAsync(_options.OutputBucket,
+            new FailureRecord(source, PipelineStage.Ingest, reason, errorType, clock.GetUtcNow(), 1, study, series), ct);
+        await publisher.Publish(new InstanceFailed(source, PipelineStage.Ingest, reason, record, study, series), ct);
         Failures.Add(1);
         LogFailure(logger, ObjectId.Of(source), reason);
     }
 
     private static readonly JsonSerializerOptions ManifestJson = new() { PropertyNameCaseInsensitive = true };
-    private static readonly JsonSerializerOptions RecordJson = new() { WriteIndented = true };
 
     /// <summary>The optional JSON body of the uploader's marker object.</summary>
     private sealed record UploadManifest(List<string>? Instances = null, string? Priority = null);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Pipeline.DenoiseWorker;
 using Pipeline.Denoising.Models;
 using Pipeline.Evaluation;
@@ -79,7 +80,8 @@ internal sealed class EmbeddedPipeline : IAsyncDisposable
         var folder = modelFolder ?? DenoisingModel.DefaultFolder;
         var manifest = ModelFolder.Load(folder).Manifest;
         var version = modelFolder is null ? "1" : string.IsNullOrEmpty(manifest.Version) ? manifest.Files.Onnx.Sha256[..12] : manifest.Version;
-        return await registry.PublishAsync(folder, new ModelVersionId(new ModelRegistrySettings().Model, version), promote: true, ct);
+        var name = _host.Services.GetRequiredService<IOptions<ModelRegistrySettings>>().Value.Model; // the name ingest asks for
+        return await registry.PublishAsync(folder, new ModelVersionId(name, version), promote: true, ct);
     }
 
     public Task StartAsync(CancellationToken ct) => _host.StartAsync(ct);

@@ -28,13 +28,10 @@ public sealed partial class DenoiseJobFaultConsumer(
         var errorType = exception?.ExceptionType.Split('.').Last() ?? "Unknown";
         var bucket = options.Value.OutputBucket;
         var source = job.Instances[0];
-        var key = BucketLayout.FailureRecord(PipelineStage.Denoise, source);
-        var record = new FailureRecord(source, PipelineStage.Denoise, reason, errorType, clock.GetUtcNow(), 1,
-            job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion);
         await store.EnsureBucketAsync(bucket, context.CancellationToken);
-        await store.PutBytesAsync(bucket, key, JsonSerializer.SerializeToUtf8Bytes(record, new JsonSerializerOptions { WriteIndented = true }),
-            new ObjectWriteOptions("application/json"), context.CancellationToken);
-        await context.Publish(new InstanceFailed(source, PipelineStage.Denoise, reason, new ObjectRef(bucket, key), job.StudyInstanceUid, job.SeriesInstanceUid));
+        var record = await store.WriteAsync(bucket, new FailureRecord(source, PipelineStage.Denoise, reason, errorType, clock.GetUtcNow(), 1,
+            job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion), context.CancellationToken);
+        await context.Publish(new InstanceFailed(source, PipelineStage.Denoise, reason, record, job.StudyInstanceUid, job.SeriesInstanceUid));
         LogJobFailed(logger, job.SeriesInstanceUid, ObjectId.Of(source), reason);
     }
 

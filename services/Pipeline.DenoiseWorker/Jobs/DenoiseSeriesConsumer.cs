@@ -163,11 +163,11 @@ public sealed partial class DenoiseSeriesConsumer(
     /// <summary>Series figures for the marker: mean no-reference noise estimate before and after (from the denoiser's own images).</summary>
     private static Dictionary<string, double> Summary(IReadOnlyList<InstanceOutcome?> outcomes)
     {
-        var written = outcomes.Where(o => o?.Derived is not null).Select(o => o!).ToList();
-        return written.Count == 0 ? [] : new Dictionary<string, double>
+        var measured = outcomes.Where(o => o?.Derived is not null && double.IsFinite(o.NoiseInput)).Select(o => o!).ToList();
+        return measured.Count == 0 ? [] : new Dictionary<string, double>
         {
-            ["noise_sigma_input"] = written.Average(o => o.NoiseInput),
-            ["noise_sigma_output"] = written.Average(o => o.NoiseOutput),
+            ["noise_sigma_input"] = measured.Average(o => o.NoiseInput),
+            ["noise_sigma_output"] = measured.Average(o => o.NoiseOutput),
         };
     }
 
@@ -196,11 +196,9 @@ public sealed partial class DenoiseSeriesConsumer(
 
     private async Task RecordFailureAsync(ConsumeContext context, ObjectRef source, string reason, string errorType, DenoiseSeries job, string bucket, CancellationToken ct)
     {
-        var key = BucketLayout.FailureRecord(PipelineStage.Denoise, source);
-        var record = new FailureRecord(source, PipelineStage.Denoise, reason, errorType, clock.GetUtcNow(), 1,
-            job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion);
-        await store.PutBytesAsync(bucket, key, JsonSerializer.SerializeToUtf8Bytes(record, Json), new ObjectWriteOptions("application/json"), ct);
-        await context.Publish(new InstanceFailed(source, PipelineStage.Denoise, reason, new ObjectRef(bucket, key), job.StudyInstanceUid, job.SeriesInstanceUid), ct);
+        var record = await store.WriteAsync(bucket, new FailureRecord(source, PipelineStage.Denoise, reason, errorType, clock.GetUtcNow(), 1,
+            job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion), ct);
+        await context.Publish(new InstanceFailed(source, PipelineStage.Denoise, reason, record, job.StudyInstanceUid, job.SeriesInstanceUid), ct);
         Failures.Add(1, new KeyValuePair<string, object?>("error_type", errorType));
         LogInstanceFailed(logger, ObjectId.Of(source), reason);
     }

@@ -35,6 +35,7 @@ public sealed class DicomSeriesDenoiser(SeriesDenoiser denoiser, DerivationOptio
             try
             {
                 var count = file.GetPixelData().FrameCount;
+                if (count < 1) throw new InvalidDataException("the instance has no frames");
                 frames[i] = [.. Enumerable.Range(0, count).Select(f => DicomImages.ToImage(file, f))];
             }
             catch (Exception e) when (e is DicomException or NotSupportedException or InvalidDataException or ArgumentException)
@@ -64,7 +65,7 @@ public sealed class DicomSeriesDenoiser(SeriesDenoiser denoiser, DerivationOptio
             try
             {
                 outcomes[i] = new InstanceOutcome(DerivedInstance.Create(instances[i]!.Dataset, [.. images.Select(im => im.Pixels)], derivation), null, null,
-                    NoiseEstimator.Estimate(frames[i][0]), NoiseEstimator.Estimate(images[0]));
+                    Noise(frames[i][0]), Noise(images[0]));
             }
             catch (DicomException e)
             {
@@ -73,6 +74,9 @@ public sealed class DicomSeriesDenoiser(SeriesDenoiser denoiser, DerivationOptio
         }
         return outcomes;
     }
+
+    /// <summary>The estimator needs a 3x3 neighbourhood; smaller images still denoise, without the figure.</summary>
+    private static double Noise(Image image) => image.Width >= 3 && image.Height >= 3 ? NoiseEstimator.Estimate(image) : double.NaN;
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
     private sealed class SyncProgress(Action<int> report) : IProgress<int>

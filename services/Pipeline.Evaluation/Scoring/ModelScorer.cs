@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
+using Pipeline.Hosting;
 using Pipeline.Denoising.Baselines;
 using Pipeline.Denoising.Evaluation;
 using Pipeline.Denoising.Inference;
@@ -120,10 +121,8 @@ public sealed partial class ModelScorer(
 
     private async Task<ModelScoringException> FailAsync(EvaluationRequested request, string reason, string errorType, int attempt, CancellationToken ct)
     {
-        var record = new FailureRecord(request.HeldOutSet, PipelineStage.Evaluation, reason, errorType, clock.GetUtcNow(), attempt,
-            ModelVersion: request.CandidateModelVersion);
-        await store.PutBytesAsync(_options.OutputBucket, BucketLayout.FailureRecord(PipelineStage.Evaluation, request.HeldOutSet),
-            JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Options), new ObjectWriteOptions("application/json"), ct);
+        await store.WriteAsync(_options.OutputBucket, new FailureRecord(request.HeldOutSet, PipelineStage.Evaluation, reason, errorType,
+            clock.GetUtcNow(), attempt, ModelVersion: request.CandidateModelVersion), ct);
         EvaluationTelemetry.ModelScored(request.CandidateModelVersion, "failed");
         LogFailed(logger, request.CandidateModelVersion, reason);
         return new ModelScoringException(reason);

@@ -21,7 +21,7 @@ internal static class DicomFolder
             try
             {
                 var file = DicomFile.Open(path);
-                instances.Add((SeriesInstance.Read(path), file));
+                instances.Add((SeriesInstance.From(file, path), file));
             }
             catch (Exception e) when (e is DicomException or NotSupportedException or InvalidDataException or IOException)
             {
