@@ -102,7 +102,7 @@ public sealed record FailureRecord(
 /// <param name="Instances">Source and derived instances, in slice order.</param>
 /// <param name="FailedInstances">Source instances that failed alone (each has a failure record).</param>
 /// <param name="CompletedAt">When the marker was written.</param>
-/// <param name="Timings">Seconds per step ("fetch", "decode", "inference", "write").</param>
+/// <param name="Timings">Seconds per step of the job ("model", "fetch", "wait" for the engine, "decode", "denoise" on the engine, "derive", "write").</param>
 /// <param name="Metrics">Series-level summary figures, when computed.</param>
 public sealed record SeriesCompletion(
     string StudyInstanceUid,

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
@@ -23,13 +24,17 @@ namespace Pipeline.Benchmarks;
 /// <summary>
 /// End-to-end slices/s of ingest + one denoise worker (the services' own registrations) through the real RabbitMQ and
 /// S3 server of `infra/test-servers/start.sh`, from the start of a drop to the last completion marker, against the bare
-/// inference of the same model on the same slices in the same run (measured before and after, averaged):
-/// `pipeline [--series 4] [--slices 24] [--threads 2] [--settings .test-servers/settings.json]`.
+/// inference of the same model on the same slices in the same run (measured before and after, averaged), and where the
+/// pipeline's wall time went (engine busy and idle, worker steps, CPU seconds of each process):
+/// `pipeline [--series 12] [--slices 48] [--quick] [--threads 2] [--settings .test-servers/settings.json]`.
+/// The default backlog (576 slices) makes the fixed latency of a drop (listing, first fetch, last write) small
+/// against the steady state; `--quick` (3 x 16) only checks that it runs.
 /// </summary>
 public sealed class PipelineThroughputBenchmark : IBenchmark
 {
     private const string Nifti = "/usr/share/mricron/templates/ch2.nii.gz";
     private const string ModelVersion = "denoiser/1";
+    private const int FirstSlice = 20; // below it the volume is mostly background
 
     public string Name => "pipeline";
 
@@ -37,8 +42,9 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
 
     public async Task<int> RunAsync(string[] args)
     {
-        var seriesCount = Arguments.Int(args, "series", 4);
-        var slices = Arguments.Int(args, "slices", 24);
+        var quick = Arguments.Flag(args, "quick");
+        var seriesCount = Arguments.Int(args, "series", quick ? 3 : 12);
+        var slices = Arguments.Int(args, "slices", quick ? 16 : 48);
         var threads = Arguments.Int(args, "threads", 2);
         var settingsPath = Arguments.Get(args, "settings") ?? Path.Combine(RepositoryRoot(), ".test-servers", "settings.json");
         if (!File.Exists(settingsPath))
@@ -51,28 +57,38 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         var work = Directory.CreateTempSubdirectory("bench-pipeline-").FullName;
         try
         {
-            // Noisy MR series from the Colin27 volume (distinct slabs: distinct series UIDs), plus a small warm-up series.
+            // Noisy MR series from slabs of the Colin27 volume, taken in turn; each series has its own noise seed and
+            // so its own UIDs (a backlog longer than the volume repeats slabs, never series). Plus a small warm-up series.
             var volume = NiftiReader.Read(Nifti).Volume;
-            if (seriesCount < 1 || slices < 1 || 50 + seriesCount * slices > volume.Depth)
+            if (seriesCount < 1 || slices < 1 || FirstSlice + slices > volume.Depth)
             {
-                Console.Error.WriteLine($"--series x --slices must fit slices 50..{volume.Depth - 1} of the volume (distinct slabs give distinct series)");
+                Console.Error.WriteLine($"--slices must fit slices {FirstSlice}..{volume.Depth - 1} of the volume, --series at least 1");
                 return 2;
             }
-            var warmUp = WriteSeries(volume, 40, 4, Path.Combine(work, "warm-up"));
-            var series = Enumerable.Range(0, seriesCount).Select(s => WriteSeries(volume, 50 + s * slices, slices, Path.Combine(work, $"s{s}"))).ToList();
+            var slabs = (volume.Depth - FirstSlice) / slices;
+            var warmUp = WriteSeries(volume, 40, 4, seed: 40, Path.Combine(work, "warm-up"));
+            var series = Enumerable.Range(0, seriesCount)
+                .Select(s => WriteSeries(volume, FirstSlice + s % slabs * slices, slices, seed: 1000 + s, Path.Combine(work, $"s{s}"))).ToList();
             var total = seriesCount * slices;
             var (width, height) = (volume.Width, volume.Height);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{seriesCount} series x {slices} slices ({width}x{height}, rician 5%), bundled model, {threads} threads, one worker"));
 
             var bare1 = BareInference(warmUp, series, threads);
-            var (pipeline, steps) = await PipelineAsync(servers, warmUp, series, threads);
+            var run = await PipelineAsync(servers, Path.GetDirectoryName(Path.GetFullPath(settingsPath))!, warmUp, series, threads);
             var bare2 = BareInference(warmUp, series, threads);
             var bare = (bare1 + bare2) / 2;
 
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bare inference     {total / bare1:F2} then {total / bare2:F2} slices/s (mean {total / bare:F2})"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"pipeline (drop->marker) {total / pipeline:F2} slices/s ({pipeline:F1} s for {total} slices)"));
-            Console.WriteLine("worker steps (s, summed over jobs): " + string.Join(", ", steps.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {s.Value:F1}"))));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio pipeline / bare inference: {bare / pipeline:F2} (goal >= 0.90)"));
+            string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+            Console.WriteLine(F($"bare inference     {total / bare1:F2} then {total / bare2:F2} slices/s (mean {total / bare:F2}: {bare:F1} s)"));
+            Console.WriteLine(F($"pipeline (drop->marker) {total / run.Seconds:F2} slices/s ({run.Seconds:F1} s for {total} slices)"));
+            Console.WriteLine(F($"ratio pipeline / bare inference: {bare / run.Seconds:F2} (goal >= 0.90)"));
+            Console.WriteLine("where the pipeline's wall time went (s from the first upload):");
+            Console.WriteLine(F($"  uploads done {run.UploadsDone:F1}, first job published {run.FirstJob:F1}, engine first busy {run.Engine[0].Start:F1}, last idle {run.Engine[^1].End:F1}, last marker {run.Seconds:F1}"));
+            var busy = run.Engine.Sum(e => e.End - e.Start);
+            var gaps = run.Engine.Zip(run.Engine.Skip(1), (x, y) => y.Start - x.End).Sum();
+            Console.WriteLine(F($"  engine busy {busy:F1} ({busy / run.Seconds:P0} of wall; bare needs {bare:F1}); idle {run.Engine[0].Start:F1} before the first job, {gaps:F1} between jobs, {run.Seconds - run.Engine[^1].End:F1} after the last"));
+            Console.WriteLine("  worker steps summed over jobs: " + string.Join(", ", run.Steps.Select(s => F($"{s.Key} {s.Value:F1}"))));
+            Console.WriteLine(F($"  CPU s (of {run.Cpu.Available:F0} on {Environment.ProcessorCount} cores): this process (uploads, ingest, worker) {run.Cpu.Process:F1}, s3rver {run.Cpu.S3:F1}, RabbitMQ {run.Cpu.Broker:F1}, rest of the machine {run.Cpu.Other:F1} (niced {run.Cpu.Niced:F1})"));
             return 0;
         }
         finally
@@ -81,12 +97,12 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         }
     }
 
-    private static WrittenSeries WriteSeries(Volume volume, int first, int count, string folder)
+    private static WrittenSeries WriteSeries(Volume volume, int first, int count, int seed, string folder)
     {
         var options = SampleSeriesOptions.ForSlab(Nifti, first, count);
         var noise = new RicianNoise(0.05);
         var stored = SampleSeries.ToStoredScale(volume.Slab(first, count), options.BitsStored);
-        return SampleSeries.Write(SampleSeries.AddNoise(stored, noise, seed: first, options.BitsStored), folder, options, SampleSeries.NoisyKind(noise, first), seriesNumber: 2);
+        return SampleSeries.Write(SampleSeries.AddNoise(stored, noise, seed, options.BitsStored), folder, options, SampleSeries.NoisyKind(noise, seed), seriesNumber: 2);
     }
 
     /// <summary>Seconds the worker's engine settings take to denoise every series, slices decoded beforehand.</summary>
@@ -111,12 +127,23 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         }
     }
 
+    /// <summary>The engine's busy intervals, in seconds from the first upload.</summary>
+    private sealed record Interval(double Start, double End);
+
+    /// <summary>CPU seconds spent while the pipeline ran: by this process, by each server, by everything else.</summary>
+    private sealed record CpuSeconds(double Available, double Process, double S3, double Broker, double Other, double Niced);
+
+    private sealed record PipelineRun(double Seconds, double UploadsDone, double FirstJob, IReadOnlyList<Interval> Engine,
+        SortedDictionary<string, double> Steps, CpuSeconds Cpu);
+
     /// <summary>
     /// Ingest and one worker in one host on the servers (fresh buckets, the broker's default virtual host). Each series
     /// is uploaded with a manifest naming its instances, so it completes at once (no quiet period); the store sends no
-    /// events, so ingest finds objects by its 1 s listing. Returns seconds from the first upload to the last marker.
+    /// events, so ingest finds objects by its 1 s listing. Times from the first upload to the last marker; the engine's
+    /// busy intervals come from the worker's "denoise" step (meter Pipeline.DenoiseWorker), jobs published from ingest's
+    /// "ingest.series-complete" spans.
     /// </summary>
-    private static async Task<(double Seconds, SortedDictionary<string, double> Steps)> PipelineAsync(ServerSettings servers, WrittenSeries warmUp, IReadOnlyList<WrittenSeries> series, int threads)
+    private static async Task<PipelineRun> PipelineAsync(ServerSettings servers, string serverState, WrittenSeries warmUp, IReadOnlyList<WrittenSeries> series, int threads)
     {
         var id = Guid.NewGuid().ToString("N")[..8];
         var (input, output) = ($"bench-in-{id}", $"bench-out-{id}");
@@ -162,16 +189,49 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             await DropAsync(store, input, "warm-up/", warmUp);
             await WaitForMarkersAsync(store, output, [warmUp]);
 
-            var watch = Stopwatch.StartNew();
             var started = DateTimeOffset.UtcNow;
+            double Since(DateTimeOffset t) => (t - started).TotalSeconds;
+            var engine = new List<Interval>();
+            var jobs = new List<double>();
+            using var steps = new MeterListener
+            {
+                InstrumentPublished = (instrument, listener) =>
+                {
+                    if (instrument.Meter.Name == "Pipeline.DenoiseWorker" && instrument.Name == "pipeline.denoise.step_duration")
+                        listener.EnableMeasurementEvents(instrument);
+                },
+            };
+            steps.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
+            {
+                foreach (var tag in tags)
+                    if (tag is { Key: "step", Value: "denoise" })
+                        lock (engine) engine.Add(new Interval(Since(DateTimeOffset.UtcNow) - seconds, Since(DateTimeOffset.UtcNow)));
+            });
+            steps.Start();
+            using var spans = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == "Pipeline.Ingest",
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+                ActivityStopped = activity =>
+                {
+                    if (activity.OperationName == "ingest.series-complete") lock (jobs) jobs.Add(Since(DateTimeOffset.UtcNow));
+                },
+            };
+            ActivitySource.AddActivityListener(spans);
+            var cpuBefore = CpuSample.Take(serverState);
+
             for (var s = 0; s < series.Count; s++)
                 await DropAsync(store, input, $"study/s{s}/", series[s]);
+            var uploadsDone = Since(DateTimeOffset.UtcNow);
             var markers = await WaitForMarkersAsync(store, output, series);
-            var last = markers.Max(m => m.CompletedAt);
-            var steps = new SortedDictionary<string, double>(StringComparer.Ordinal);
-            foreach (var (step, seconds) in markers.SelectMany(m => m.Timings))
-                steps[step] = steps.GetValueOrDefault(step) + seconds;
-            return ((last - started).TotalSeconds, steps);
+            var cpu = CpuSample.Take(serverState).Minus(cpuBefore);
+            var seconds = Since(markers.Max(m => m.CompletedAt));
+            var totals = new SortedDictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (step, time) in markers.SelectMany(m => m.Timings))
+                totals[step] = totals.GetValueOrDefault(step) + time;
+            lock (engine) lock (jobs)
+                return new PipelineRun(seconds, uploadsDone, jobs.Count > 0 ? jobs.Min() : double.NaN,
+                    [.. engine.Where(e => e.Start >= 0).OrderBy(e => e.Start)], totals, cpu);
         }
         finally
         {
@@ -208,6 +268,46 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
         return Directory.GetCurrentDirectory();
+    }
+
+    /// <summary>
+    /// Cumulative CPU seconds from /proc: this process, the process groups of the test servers (their start script
+    /// records each group id under the settings' folder) and the whole machine (busy, and the niced part of it).
+    /// </summary>
+    private sealed record CpuSample(double Process, double S3, double Broker, double Busy, double Niced, double Total)
+    {
+        private const double TicksPerSecond = 100; // USER_HZ
+
+        public static CpuSample Take(string serverState)
+        {
+            var machine = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..9]
+                .Select(v => double.Parse(v, CultureInfo.InvariantCulture) / TicksPerSecond).ToArray();
+            double total = machine.Sum(), idle = machine[3] + machine[4];
+            return new CpuSample(Group(null), Group(Path.Combine(serverState, "s3rver", "server.pgid")),
+                Group(Path.Combine(serverState, "rabbitmq", "server.pgid")), total - idle, machine[1], total);
+        }
+
+        public CpuSeconds Minus(CpuSample before) => new(Total - before.Total, Process - before.Process, S3 - before.S3, Broker - before.Broker,
+            Busy - before.Busy - (Process - before.Process) - (S3 - before.S3) - (Broker - before.Broker), Niced - before.Niced);
+
+        /// <summary>user + system seconds of this process (null) or of every live process in the group whose id the file holds.</summary>
+        private static double Group(string? pgidFile)
+        {
+            var pgid = pgidFile is null ? -1 : File.Exists(pgidFile) ? int.Parse(File.ReadAllText(pgidFile).Trim(), CultureInfo.InvariantCulture) : -2;
+            if (pgid == -2) return double.NaN;
+            double seconds = 0;
+            foreach (var dir in pgid == -1 ? [$"/proc/{Environment.ProcessId}"] : Directory.EnumerateDirectories("/proc").Where(d => char.IsAsciiDigit(d[^1])))
+            {
+                string stat;
+                try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
+                catch (IOException) { continue; } // gone meanwhile
+                // Fields after "(comm)": state ppid pgrp ... utime (12th) stime (13th).
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (pgid != -1 && fields[2] != pgid.ToString(CultureInfo.InvariantCulture)) continue;
+                seconds += (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
+            }
+            return seconds;
+        }
     }
 
     /// <summary>The part of .test-servers/settings.json this benchmark needs.</summary>

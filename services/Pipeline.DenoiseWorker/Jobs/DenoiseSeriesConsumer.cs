@@ -74,9 +74,17 @@ public sealed partial class DenoiseSeriesConsumer(
         Step(timings, "fetch", watch);
 
         var derivation = DerivationLabels.For(model.Version, model.Manifest.Architecture.Name, settings);
-        var outcomes = model.Run(denoiser => new DicomSeriesDenoiser(denoiser, derivation)
-            .Denoise([.. sources.Select(s => s.File)], n => Slices.Add(n, new KeyValuePair<string, object?>("modality", job.Modality))));
-        Step(timings, "inference", watch);
+        var outcomes = model.Run(denoiser =>
+        {
+            Step(timings, "wait", watch); // for the engine, while another job holds it
+            var decoded = DecodedSeries.Decode([.. sources.Select(s => s.File)]);
+            Step(timings, "decode", watch);
+            decoded.Denoise(denoiser, n => Slices.Add(n, new KeyValuePair<string, object?>("modality", job.Modality)));
+            Step(timings, "denoise", watch);
+            var derived = decoded.Derive(derivation);
+            Step(timings, "derive", watch);
+            return derived;
+        });
 
         var written = new DenoisedInstance?[job.Instances.Count];
         var failed = new List<ObjectRef>();
@@ -114,7 +122,7 @@ public sealed partial class DenoiseSeriesConsumer(
         await store.PutBytesAsync(output, markerKey, JsonSerializer.SerializeToUtf8Bytes(marker, Json), new ObjectWriteOptions("application/json"), ct);
         await DeleteOlderRevisionsAsync(job, output, ct);
         Series.Add(1, new KeyValuePair<string, object?>("modality", job.Modality), new KeyValuePair<string, object?>("model_version", job.ModelVersion));
-        LogDone(logger, job.SeriesInstanceUid, instances.Count, failed.Count, job.ModelVersion, model.Device, timings["inference"]);
+        LogDone(logger, job.SeriesInstanceUid, instances.Count, failed.Count, job.ModelVersion, model.Device, timings["denoise"]);
 
         var markerRef = new ObjectRef(output, markerKey);
         if (instances.Count == 0)
@@ -213,7 +221,7 @@ public sealed partial class DenoiseSeriesConsumer(
     [LoggerMessage(2001, LogLevel.Information, "Series {SeriesUid} revision {Revision} already done (marker revision {MarkerRevision}): acknowledged without work")]
     private static partial void LogAlreadyDone(ILogger logger, string seriesUid, int revision, int markerRevision);
 
-    [LoggerMessage(2002, LogLevel.Information, "Series {SeriesUid} denoised: {Written} instances written, {Failed} failed, model {ModelVersion} on {Device}, inference {InferenceSeconds:F2} s")]
+    [LoggerMessage(2002, LogLevel.Information, "Series {SeriesUid} denoised: {Written} instances written, {Failed} failed, model {ModelVersion} on {Device}, engine {InferenceSeconds:F2} s")]
     private static partial void LogDone(ILogger logger, string seriesUid, int written, int failed, string modelVersion, string device, double inferenceSeconds);
 
     [LoggerMessage(2003, LogLevel.Warning, "Instance {ObjectId} failed alone: {Reason} (see the failure record)")]

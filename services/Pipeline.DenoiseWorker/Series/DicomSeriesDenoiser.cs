@@ -26,9 +26,40 @@ public sealed class DicomSeriesDenoiser(SeriesDenoiser denoiser, DerivationOptio
     /// <param name="slicesDone">Receives the number of slices finished after each batch.</param>
     public IReadOnlyList<InstanceOutcome?> Denoise(IReadOnlyList<DicomFile?> instances, Action<int>? slicesDone = null)
     {
+        var series = DecodedSeries.Decode(instances);
+        series.Denoise(denoiser, slicesDone);
+        return series.Derive(derivation);
+    }
+}
+
+/// <summary>
+/// One series on its way through <see cref="DicomSeriesDenoiser"/>, in three steps that a worker can run apart:
+/// <see cref="Decode"/> and <see cref="Derive"/> are CPU work of their own, only <see cref="Denoise"/> needs the engine.
+/// </summary>
+public sealed class DecodedSeries
+{
+    private readonly IReadOnlyList<DicomFile?> _instances;
+    private readonly InstanceOutcome?[] _outcomes;
+    private readonly Image[]?[] _frames;
+    private readonly Image[]?[] _denoised;
+
+    private DecodedSeries(IReadOnlyList<DicomFile?> instances)
+    {
+        _instances = instances;
+        _outcomes = new InstanceOutcome?[instances.Count];
+        _frames = new Image[instances.Count][];
+        _denoised = new Image[instances.Count][];
+    }
+
+    /// <summary>Slices decoded (every frame of every readable instance).</summary>
+    public int SliceCount => _frames.Sum(f => f?.Length ?? 0);
+
+    /// <summary>Decodes every frame; an instance whose pixels cannot be decoded fails alone.</summary>
+    /// <param name="instances">Parsed source instances in slice order; null where the object could not be parsed.</param>
+    public static DecodedSeries Decode(IReadOnlyList<DicomFile?> instances)
+    {
         ArgumentNullException.ThrowIfNull(instances);
-        var outcomes = new InstanceOutcome?[instances.Count];
-        var frames = new Image[instances.Count][];
+        var series = new DecodedSeries(instances);
         for (var i = 0; i < instances.Count; i++)
         {
             if (instances[i] is not { } file) continue;
@@ -36,18 +67,24 @@ public sealed class DicomSeriesDenoiser(SeriesDenoiser denoiser, DerivationOptio
             {
                 var count = file.GetPixelData().FrameCount;
                 if (count < 1) throw new InvalidDataException("the instance has no frames");
-                frames[i] = [.. Enumerable.Range(0, count).Select(f => DicomImages.ToImage(file, f))];
+                series._frames[i] = [.. Enumerable.Range(0, count).Select(f => DicomImages.ToImage(file, f))];
             }
             catch (Exception e) when (e is DicomException or NotSupportedException or InvalidDataException or ArgumentException)
             {
-                outcomes[i] = InstanceOutcome.Failed(e);
+                series._outcomes[i] = InstanceOutcome.Failed(e);
             }
         }
+        return series;
+    }
 
+    /// <summary>Runs the decoded slices through <paramref name="denoiser"/> (the only step that uses the engine).</summary>
+    /// <param name="slicesDone">Receives the number of slices finished after each batch.</param>
+    public void Denoise(SeriesDenoiser denoiser, Action<int>? slicesDone = null)
+    {
+        ArgumentNullException.ThrowIfNull(denoiser);
         // A series normally has one slice size; a stray localizer of another size is denoised on its own.
-        var denoised = new Image[instances.Count][];
-        var stacks = Enumerable.Range(0, instances.Count).Where(i => frames[i] is not null)
-            .SelectMany(i => frames[i].Select((image, f) => (Instance: i, Frame: f, Image: image)))
+        var stacks = Enumerable.Range(0, _instances.Count).Where(i => _frames[i] is not null)
+            .SelectMany(i => _frames[i]!.Select((image, f) => (Instance: i, Frame: f, Image: image)))
             .GroupBy(s => (s.Image.Width, s.Image.Height));
         foreach (var stack in stacks)
         {
@@ -56,16 +93,23 @@ public sealed class DicomSeriesDenoiser(SeriesDenoiser denoiser, DerivationOptio
             var output = denoiser.Denoise([.. slices.Select(s => s.Image)],
                 slicesDone is null ? null : new SyncProgress(n => { slicesDone(n - done); done = n; }));
             for (var k = 0; k < slices.Count; k++)
-                (denoised[slices[k].Instance] ??= new Image[frames[slices[k].Instance].Length])[slices[k].Frame] = output[k];
+                (_denoised[slices[k].Instance] ??= new Image[_frames[slices[k].Instance]!.Length])[slices[k].Frame] = output[k];
         }
+    }
 
-        for (var i = 0; i < instances.Count; i++)
+    /// <summary>Encodes one derived instance per denoised source (plus the noise figures); null where the caller
+    /// decides (the source was not parsed).</summary>
+    public IReadOnlyList<InstanceOutcome?> Derive(DerivationOptions derivation)
+    {
+        ArgumentNullException.ThrowIfNull(derivation);
+        var outcomes = (InstanceOutcome?[])_outcomes.Clone();
+        for (var i = 0; i < _instances.Count; i++)
         {
-            if (denoised[i] is not { } images) continue;
+            if (_denoised[i] is not { } images) continue;
             try
             {
-                outcomes[i] = new InstanceOutcome(DerivedInstance.Create(instances[i]!.Dataset, [.. images.Select(im => im.Pixels)], derivation), null, null,
-                    Noise(frames[i][0]), Noise(images[0]));
+                outcomes[i] = new InstanceOutcome(DerivedInstance.Create(_instances[i]!.Dataset, [.. images.Select(im => im.Pixels)], derivation), null, null,
+                    Noise(_frames[i]![0]), Noise(images[0]));
             }
             catch (DicomException e)
             {
