@@ -21,7 +21,7 @@ public sealed class InferenceBenchmark : IBenchmark
     public Task<int> RunAsync(string[] args)
     {
         NativeAllocator.KeepFreedMemory();
-        var spec = Arguments.Get(args, "arch", "cdae") == ArchitectureSpec.Cdae ? ArchitectureSpec.GondaraCdae() : ArchitectureSpec.ResidualDenoiser();
+        var spec = ArchitectureSpec.ByName(Arguments.Get(args, "arch", ArchitectureSpec.Cdae));
         var size = Arguments.Int(args, "size", 256);
         var batch = Arguments.Int(args, "batch", 8);
         var threads = Arguments.Int(args, "threads", 2);

@@ -10,7 +10,7 @@ namespace Pipeline.Denoising.Training.Tests;
 /// <summary>Our ONNX export and ONNX Runtime against libtorch running the same weights.</summary>
 public sealed class EngineParityTests
 {
-    public static TheoryData<string> Architectures => new() { "cdae-sigmoid", "cdae-linear", "cdae-2.5d", "dncnn", "dncnn-2.5d" };
+    public static TheoryData<string> Architectures => new() { "cdae-sigmoid", "cdae-linear", "cdae-2.5d", "dncnn", "dncnn-2.5d", "unet", "unet-2.5d" };
 
     internal static ArchitectureSpec Spec(string name) => name switch
     {
@@ -19,6 +19,8 @@ public sealed class EngineParityTests
         "cdae-2.5d" => ArchitectureSpec.GondaraCdae(OutputActivation.Linear, contextSlices: 1),
         "dncnn" => ArchitectureSpec.ResidualDenoiser(depth: 5, width: 16),
         "dncnn-2.5d" => ArchitectureSpec.ResidualDenoiser(depth: 4, width: 16, contextSlices: 2),
+        "unet" => ArchitectureSpec.ResidualUNet(levels: 3, width: 16),
+        "unet-2.5d" => ArchitectureSpec.ResidualUNet(levels: 4, width: 16, contextSlices: 1),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -20,7 +20,12 @@ public abstract class DenoisingNetwork(string name, ArchitectureSpec spec) : nn.
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
-        return spec.Name == ArchitectureSpec.Cdae ? new Cdae(spec) : new ResidualDenoiser(spec);
+        return spec.Name switch
+        {
+            ArchitectureSpec.Cdae => new Cdae(spec),
+            ArchitectureSpec.UNet => new ResidualUNet(spec),
+            _ => new ResidualDenoiser(spec),
+        };
     }
 
     /// <summary>Loads a network from a safetensors state dict (PyTorch-compatible via PyBridge).</summary>
@@ -49,6 +54,37 @@ public abstract class DenoisingNetwork(string name, ArchitectureSpec spec) : nn.
 
     protected static Conv2d Conv(ConvLayer layer) =>
         nn.Conv2d(layer.InChannels, layer.OutChannels, kernel_size: 3, padding: 1);
+
+    /// <summary>oneDNN's vector block (AVX-512): it computes convolutions right whose output channels are multiples of it.</summary>
+    private const int OneDnnBlock = 16;
+
+    /// <summary>
+    /// A convolution libtorch computes right. libtorch 2.10's oneDNN float32 convolution is wrong for
+    /// output channel counts that are not a multiple of its 16-channel block: the backward for every such
+    /// count (our 1-channel output layers; see README "Fixed: NaN training runs") and the forward for
+    /// some (8 channels at 48x48: off by 2e-3 against float64). Such a layer runs as a zero-padded
+    /// block-sized convolution of which only the real channels are kept; the extra channels' gradient is
+    /// zero and never reaches the weights. A 1-channel layer's forward is right (ConvolutionGradientTests,
+    /// EngineParityTests) and runs as it is at inference, where padding it would cost the cdae 40 %.
+    /// </summary>
+    internal static Tensor Convolve(Conv2d conv, Tensor x)
+    {
+        var outChannels = conv.weight!.shape[0];
+        if (outChannels % OneDnnBlock == 0 || (outChannels == 1 && !is_grad_enabled()))
+            return conv.forward(x);
+        var padding = OneDnnBlock - outChannels % OneDnnBlock;
+        var weight = cat([conv.weight, zeros([padding, .. conv.weight.shape[1..]], dtype: conv.weight.dtype)], 0);
+        var bias = cat([conv.bias!, zeros(padding, dtype: conv.bias!.dtype)], 0);
+        return nn.functional.conv2d(x, weight, bias, padding: [1, 1]).narrow(1, 0, outChannels);
+    }
+
+    /// <summary>Nearest x2, as the ONNX export's Resize (asymmetric, floor).</summary>
+    protected static Tensor Upsample(Tensor x) =>
+        nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest);
+
+    /// <summary>Residual output: the centre slice of the input minus the predicted noise.</summary>
+    protected Tensor SubtractFromCentre(Tensor input, Tensor noise) =>
+        (Spec.ContextSlices == 0 ? input : input.narrow(1, Spec.ContextSlices, 1)) - noise;
 }
 
 /// <summary>Gondara 2016 convolutional denoising autoencoder (two 2x2 poolings, two nearest x2 upsamplings).</summary>
@@ -75,18 +111,15 @@ internal sealed class Cdae : DenoisingNetwork
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = nn.functional.max_pool2d(nn.functional.relu(enc1.forward(input)), 2);
-        x = nn.functional.max_pool2d(nn.functional.relu(enc2.forward(x)), 2);
-        x = Upsample(nn.functional.relu(dec1.forward(x)));
-        x = Upsample(nn.functional.relu(dec2.forward(x)));
-        x = output.forward(x);
+        var x = nn.functional.max_pool2d(nn.functional.relu(Convolve(enc1, input)), 2);
+        x = nn.functional.max_pool2d(nn.functional.relu(Convolve(enc2, x)), 2);
+        x = Upsample(nn.functional.relu(Convolve(dec1, x)));
+        x = Upsample(nn.functional.relu(Convolve(dec2, x)));
+        x = Convolve(output, x);
         if (Spec.Output == OutputActivation.Sigmoid)
             x = sigmoid(x);
         return x.MoveToOuterDisposeScope();
     }
-
-    private static Tensor Upsample(Tensor x) =>
-        nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest);
 }
 
 /// <summary>DnCNN-style residual denoiser: 3x3 conv + ReLU stack predicts the noise; output = centre slice - noise.</summary>
@@ -106,11 +139,48 @@ internal sealed class ResidualDenoiser : DenoisingNetwork
         var x = input;
         for (var i = 0; i < body.Count; i++)
         {
-            x = body[i].forward(x);
+            x = Convolve(body[i], x);
             if (i < body.Count - 1)
                 x = nn.functional.relu(x);
         }
-        var centre = Spec.ContextSlices == 0 ? input : input.narrow(1, Spec.ContextSlices, 1);
-        return (centre - x).MoveToOuterDisposeScope();
+        return SubtractFromCentre(input, x).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// U-Net predicting the noise (output = centre slice - noise): two 3x3 conv + ReLU per level, 2x2 max
+/// pooling down, nearest x2 up concatenated with the encoder's features of that level.
+/// </summary>
+internal sealed class ResidualUNet : DenoisingNetwork
+{
+    private readonly ModuleList<Conv2d> convs;
+
+    public ResidualUNet(ArchitectureSpec spec) : base(nameof(ResidualUNet), spec)
+    {
+        convs = nn.ModuleList(spec.Layers().Select(Conv).ToArray());
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var skips = new List<Tensor>();
+        var x = input;
+        var next = 0;
+        Tensor Pair(Tensor t)
+        {
+            t = nn.functional.relu(Convolve(convs[next++], t));
+            return nn.functional.relu(Convolve(convs[next++], t));
+        }
+        for (var level = 0; level < Spec.Depth; level++)
+        {
+            if (level > 0)
+                x = nn.functional.max_pool2d(x, 2);
+            x = Pair(x);
+            skips.Add(x);
+        }
+        for (var level = Spec.Depth - 2; level >= 0; level--)
+            x = Pair(cat([Upsample(x), skips[level]], 1));
+        return SubtractFromCentre(input, Convolve(convs[next], x)).MoveToOuterDisposeScope();
     }
 }

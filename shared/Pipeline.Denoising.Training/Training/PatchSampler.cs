@@ -54,32 +54,46 @@ internal sealed class PatchSampler
             {
                 Level = random.NextDouble() * (_options.MaxLevel - _options.MinLevel) + _options.MinLevel,
             };
-            var noiseSeed = random.Next();
+            var noiseRandom = new Random(random.Next());
 
-            // The centre slice, whole, so the normalisation is fitted as at inference time.
-            var clean = Rescaled(image, scale);
-            var noisy = noise.Apply(clean, _options.DataRange, noiseSeed);
-            var mapping = IntensityNormalisation.Fit([noisy], _normalisation);
+            var mapping = IntensityNormalisation.Fit([NoisySample(image, scale, noise, _options.DataRange, noiseRandom)], _normalisation);
+            var clean = new float[p * p];
+            var noisy = new float[p * p];
             for (var ch = 0; ch < c; ch++)
             {
-                var source = ch == k ? noisy : noise.Apply(Rescaled(series.Slices[Math.Clamp(slice + ch - k, 0, series.Slices.Count - 1)], scale),
-                    _options.DataRange, noiseSeed + ch + 1);
-                CropNormalised(source, mapping, x0, y0, p, inputs.AsSpan((n * c + ch) * p * p, p * p));
+                var source = series.Slices[Math.Clamp(slice + ch - k, 0, series.Slices.Count - 1)];
+                CropRescaled(source, scale, x0, y0, p, clean);
+                noise.Apply(clean, noisy, _options.DataRange, noiseRandom);
+                mapping.Normalise(noisy, inputs.AsSpan((n * c + ch) * p * p, p * p));
+                if (ch == k && mask is null)
+                    mapping.Normalise(clean, targets.AsSpan(n * p * p, p * p));
             }
-            var target = targets.AsSpan(n * p * p, p * p);
-            if (mask is null)
-            {
-                CropNormalised(clean, mapping, x0, y0, p, target);
-            }
-            else
+            if (mask is not null)
             {
                 // Noise2Void: the target is the noisy centre itself; masked pixels get a random
                 // neighbour's value in the input, and only they count in the loss.
-                inputs.AsSpan((n * c + k) * p * p, p * p).CopyTo(target);
+                inputs.AsSpan((n * c + k) * p * p, p * p).CopyTo(targets.AsSpan(n * p * p, p * p));
                 BlindSpots(random, inputs.AsSpan((n * c + k) * p * p, p * p), mask.AsSpan(n * p * p, p * p), p);
             }
         }
         return new PatchBatch(inputs, targets, mask);
+    }
+
+    /// <summary>
+    /// What the normalisation is fitted on, as at inference time: the slice's noisy intensities. Every
+    /// other row and column is a sample with the same percentiles (the noise is independent per pixel)
+    /// at a quarter of the cost: noising and sorting whole slices for every patch dominated a step.
+    /// </summary>
+    private static Image NoisySample(Image image, float scale, NoiseModel noise, double dataRange, Random random)
+    {
+        int width = (image.Width + 1) / 2, height = (image.Height + 1) / 2;
+        var clean = new float[width * height];
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+                clean[y * width + x] = MathF.Round(image.Pixels[2 * y * image.Width + 2 * x] * scale);
+        var noisy = new float[clean.Length];
+        noise.Apply(clean, noisy, dataRange, random);
+        return new Image(width, height, noisy);
     }
 
     private void BlindSpots(Random random, Span<float> input, Span<float> mask, int p)
@@ -114,19 +128,15 @@ internal sealed class PatchSampler
         return (Math.Clamp(cx - p / 2, 0, width - p), Math.Clamp(cy - p / 2, 0, height - p));
     }
 
-    /// <summary>Clean values rescaled and rounded to integers, as a stored series would hold them.</summary>
-    private static Image Rescaled(Image image, float scale)
-    {
-        var pixels = new float[image.Pixels.Length];
-        for (var i = 0; i < pixels.Length; i++)
-            pixels[i] = MathF.Round(image.Pixels[i] * scale);
-        return image.With(pixels);
-    }
-
-    private static void CropNormalised(Image image, IntensityNormalisation mapping, int x0, int y0, int p, Span<float> destination)
+    /// <summary>A patch of the clean slice rescaled and rounded to integers, as a stored series would hold them.</summary>
+    private static void CropRescaled(Image image, float scale, int x0, int y0, int p, Span<float> destination)
     {
         for (var y = 0; y < p; y++)
-            mapping.Normalise(image.Pixels.AsSpan((y0 + y) * image.Width + x0, p), destination.Slice(y * p, p));
+        {
+            var row = image.Pixels.AsSpan((y0 + y) * image.Width + x0, p);
+            for (var x = 0; x < p; x++)
+                destination[y * p + x] = MathF.Round(row[x] * scale);
+        }
     }
 
     private static int Pick(Random random, double[] weights)

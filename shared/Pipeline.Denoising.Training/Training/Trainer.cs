@@ -40,11 +40,9 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
     {
         options.Validate();
         NativeAllocator.KeepFreedMemory();
-        // oneDNN's convolution backward is wrong for our 1-channel output layer (see LibTorchConvolutions).
-        if (!LibTorchConvolutions.AvoidOneDnn())
-            throw new InvalidOperationException("This libtorch does not export at::Context::setUserEnabledMkldnn: cannot keep training off its wrong oneDNN convolution gradients.");
         var engineOptions = new EngineOptions { Threads = options.Threads, Device = DevicePreference.Cpu };
-        // The NaN weights once blamed on 2+ libtorch threads came from oneDNN (above), on any thread count.
+        // The NaN weights once blamed on 2+ libtorch threads came from oneDNN's gradients of 1-channel
+        // convolutions, on any thread count; the networks keep oneDNN to block-aligned ones (DenoisingNetwork.Convolve).
         set_num_threads(engineOptions.ResolvedThreads);
         manual_seed(options.Seed);
         var network = DenoisingNetwork.Create(options.Architecture);
@@ -72,13 +70,19 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
         ValidationRecord? last = null;
         var stop = false;
         network.train();
+        // The next batch is drawn while libtorch trains on this one (a batch depends only on seed and step).
+        var first = step;
+        var nextBatch = Task.Run(() => sampler.Sample(first), cancellationToken);
         while (step < options.Steps && !stop)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var lr = LearningRate(step);
+            var lr = LearningRate(step, Elapsed());
             foreach (var group in optimizer.ParamGroups)
                 group.LearningRate = lr;
-            var loss = Step(network, optimizer, sampler.Sample(step), ssimWindow, step + 1);
+            var batch = nextBatch.GetAwaiter().GetResult();
+            var following = step + 1;
+            nextBatch = Task.Run(() => sampler.Sample(following), cancellationToken);
+            var loss = Step(network, optimizer, batch, ssimWindow, step + 1);
             step++;
 
             double? validationPsnr = null;
@@ -122,10 +126,15 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
         return new TrainingResult(network, final, step, state.BestStep == 0 ? step : state.BestStep, Elapsed());
     }
 
-    /// <summary>Cosine decay from the initial rate to a fraction of it at the last step.</summary>
-    internal double LearningRate(int step)
+    /// <summary>
+    /// Cosine decay from the initial rate to a fraction of it at the last step, or at the end of the time
+    /// budget if that comes first (a run stopped by its budget still ends on a small rate).
+    /// </summary>
+    internal double LearningRate(int step, TimeSpan elapsed)
     {
         var t = Math.Min(1.0, step / (double)Math.Max(1, options.Steps - 1));
+        if (options.TimeBudget is { } budget)
+            t = Math.Max(t, Math.Min(1.0, elapsed / budget));
         var floor = options.LearningRate * options.FinalLearningRateFraction;
         return floor + (options.LearningRate - floor) * 0.5 * (1 + Math.Cos(Math.PI * t));
     }

@@ -27,28 +27,54 @@ public static class OnnxExporter
         graph.Input(InputName, spec.InChannels);
 
         var layers = spec.Layers();
-        var x = InputName;
-        for (var i = 0; i < layers.Count; i++)
+        string Conv(string input, ConvLayer layer) => graph.Conv(input, layer,
+            Weight(weights, layer.Name + ".weight", [layer.OutChannels, layer.InChannels, 3, 3]),
+            Weight(weights, layer.Name + ".bias", [layer.OutChannels]));
+        string ConvRelu(string input, ConvLayer layer) => graph.Unary("Relu", Conv(input, layer));
+
+        string x;
+        if (spec.Name == ArchitectureSpec.Cdae)
         {
-            var layer = layers[i];
-            x = graph.Conv(x, layer, Weight(weights, layer.Name + ".weight", [layer.OutChannels, layer.InChannels, 3, 3]),
-                Weight(weights, layer.Name + ".bias", [layer.OutChannels]));
-            var last = i == layers.Count - 1;
-            if (!last)
-                x = graph.Unary("Relu", x);
-            if (spec.Name == ArchitectureSpec.Cdae)
-            {
-                if (layer.Name is "enc1" or "enc2")
-                    x = graph.MaxPool2(x);
-                else if (layer.Name is "dec1" or "dec2")
-                    x = graph.Upsample2(x);
-                else if (last && spec.Output == OutputActivation.Sigmoid)
-                    x = graph.Unary("Sigmoid", x);
-            }
+            // The TorchSharp Cdae module, op for op.
+            x = graph.MaxPool2(ConvRelu(InputName, layers[0]));
+            x = graph.MaxPool2(ConvRelu(x, layers[1]));
+            x = graph.Upsample2(ConvRelu(x, layers[2]));
+            x = graph.Upsample2(ConvRelu(x, layers[3]));
+            x = Conv(x, layers[4]);
+            if (spec.Output == OutputActivation.Sigmoid)
+                x = graph.Unary("Sigmoid", x);
         }
-        if (spec.Name == ArchitectureSpec.Residual)
+        else if (spec.Name == ArchitectureSpec.UNet)
         {
-            // Residual learning: the body predicts the noise; output = centre slice - noise.
+            // Encoder levels keep their features for the decoder's skip connections.
+            var skips = new List<string>();
+            x = InputName;
+            var next = 0;
+            for (var level = 0; level < spec.Depth; level++)
+            {
+                if (level > 0)
+                    x = graph.MaxPool2(x);
+                x = ConvRelu(ConvRelu(x, layers[next]), layers[next + 1]);
+                next += 2;
+                skips.Add(x);
+            }
+            for (var level = spec.Depth - 2; level >= 0; level--)
+            {
+                x = graph.Concat(graph.Upsample2(x), skips[level]);
+                x = ConvRelu(ConvRelu(x, layers[next]), layers[next + 1]);
+                next += 2;
+            }
+            x = Conv(x, layers[next]);
+        }
+        else
+        {
+            x = InputName;
+            for (var i = 0; i < layers.Count; i++)
+                x = i < layers.Count - 1 ? ConvRelu(x, layers[i]) : Conv(x, layers[i]);
+        }
+        if (spec.PredictsNoise)
+        {
+            // Residual learning: the network predicts the noise; output = centre slice - noise.
             var centre = spec.ContextSlices == 0 ? InputName : graph.ChannelSlice(InputName, spec.ContextSlices);
             x = graph.Binary("Sub", centre, x);
         }
@@ -136,6 +162,15 @@ public static class OnnxExporter
             node.Attribute.Add(Str("mode", "nearest"));
             node.Attribute.Add(Str("coordinate_transformation_mode", "asymmetric"));
             node.Attribute.Add(Str("nearest_mode", "floor"));
+            Graph.Node.Add(node);
+            return y;
+        }
+
+        /// <summary>Channel-wise concatenation of two NCHW tensors (a then b).</summary>
+        public string Concat(string a, string b)
+        {
+            var node = Node("Concat", [a, b], out var y);
+            node.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
             Graph.Node.Add(node);
             return y;
         }

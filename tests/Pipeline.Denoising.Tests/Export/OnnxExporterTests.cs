@@ -89,6 +89,46 @@ public sealed class OnnxExporterTests
     }
 
     [Fact]
+    public void UNet_concatenates_upsampled_features_before_the_skip_and_subtracts_the_predicted_noise()
+    {
+        // Two levels. Identity centre taps on channel 0 carry relu(x) down the encoder (skip = relu(x)),
+        // through a 2x2 max pool to the bottleneck (P = max(0, max of the 2x2 block)), back up by nearest x2.
+        // The decoder's first convolution reads [up(P) (32 channels), skip (16)]: a second tap on input
+        // channel 32 adds the skip, so the predicted noise is up(P) + relu(x) and the output x - noise.
+        var spec = ArchitectureSpec.ResidualUNet(levels: 2, width: 16);
+        var weights = CentreTapWeights(spec, 1);
+        var decoder = spec.Layers()[4];
+        Assert.Equal((48, 16), (decoder.InChannels, decoder.OutChannels));
+        weights[decoder.Name + ".weight"].Values[32 * 9 + 4] = 1;
+        const int h = 6, w = 10;
+        var x = Ramp(h * w, 4);
+
+        var y = Run(spec, weights, x, 1, h, w);
+
+        for (var i = 0; i < h; i++)
+            for (var j = 0; j < w; j++)
+            {
+                var block = 0f;
+                for (var di = 0; di < 2; di++)
+                    for (var dj = 0; dj < 2; dj++)
+                        block = Math.Max(block, x[(i / 2 * 2 + di) * w + j / 2 * 2 + dj]);
+                var v = x[i * w + j];
+                Assert.Equal(v - (block + Math.Max(v, 0)), y[i * w + j], 6);
+            }
+    }
+
+    [Fact]
+    public void UNet_multiply_accumulates_count_each_level_at_its_resolution()
+    {
+        // 1->16, 16->16 at full size; 16->32, 32->32 at 1/4 area; 48->16, 16->16, 16->1 at full size.
+        var macs = 9.0 * (16 + 256 + (512 + 1024) / 4.0 + 768 + 256 + 16);
+        Assert.Equal(macs, ArchitectureSpec.ResidualUNet(levels: 2, width: 16).MacsPerPixel(), 6);
+        Assert.Equal(2, ArchitectureSpec.ResidualUNet(levels: 2, width: 16).SizeMultiple);
+        Assert.Equal(8, ArchitectureSpec.ResidualUNet(levels: 4, width: 16).SizeMultiple);
+        Assert.Throws<ArgumentException>(() => ArchitectureSpec.ResidualUNet(levels: 2, width: 8).Validate());
+    }
+
+    [Fact]
     public void Batch_height_and_width_are_dynamic_in_one_session()
     {
         var spec = ArchitectureSpec.ResidualDenoiser(depth: 2, width: 2);

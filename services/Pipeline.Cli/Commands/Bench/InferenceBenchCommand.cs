@@ -21,7 +21,7 @@ internal sealed class InferenceBenchCommand : Command<InferenceBenchCommand.Sett
 {
     internal sealed class Settings : CommandSettings
     {
-        [CommandOption("--arch <NAME>"), Description("cdae (default) or dncnn")]
+        [CommandOption("--arch <NAME>"), Description("cdae (default), dncnn or unet")]
         public string Architecture { get; init; } = ArchitectureSpec.Cdae;
 
         [CommandOption("--model <DIR>"), Description("Use this model folder's network instead of seeded random weights")]
@@ -73,7 +73,7 @@ internal sealed class InferenceBenchCommand : Command<InferenceBenchCommand.Sett
 
     private static IDenoisingEngine RandomEngine(Settings settings, EngineOptions options)
     {
-        var spec = settings.Architecture == ArchitectureSpec.Cdae ? ArchitectureSpec.GondaraCdae() : ArchitectureSpec.ResidualDenoiser();
+        var spec = ArchitectureSpec.ByName(settings.Architecture);
         torch.manual_seed(1);
         var network = DenoisingNetwork.Create(spec);
         if (settings.Engine == EngineOptions.TorchSharp)

@@ -23,11 +23,13 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [CommandOption("-o|--out <DIR>"), Description("Output model folder")]
         public string Output { get; init; } = "model";
 
-        [CommandOption("--arch <NAME>"), Description("cdae or dncnn")]
+        [CommandOption("--arch <NAME>"), Description("cdae, dncnn or unet")]
         public string Architecture { get; init; } = ArchitectureSpec.Residual;
 
-        [CommandOption("--depth <N>")] public int Depth { get; init; } = 8;
-        [CommandOption("--width <N>")] public int Width { get; init; } = 32;
+        [CommandOption("--depth <N>"), Description("dncnn: convolutions (8); unet: levels (4)")]
+        public int? Depth { get; init; }
+        [CommandOption("--width <N>"), Description("dncnn: channels (32); unet: first level's channels (16)")]
+        public int? Width { get; init; }
         [CommandOption("--context <K>"), Description("Neighbour slices each side as extra channels (2.5D)")]
         public int Context { get; init; }
         [CommandOption("--sigmoid"), Description("cdae: sigmoid output (Gondara); default linear")]
@@ -48,6 +50,8 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [CommandOption("--lr <LR>")] public double LearningRate { get; init; } = 1e-3;
         [CommandOption("--ssim <W>"), Description("Weight of the (1 - SSIM) loss term")]
         public double SsimWeight { get; init; }
+        [CommandOption("--foreground-bias <P>"), Description("Probability that a patch is centred on the head rather than anywhere")]
+        public double ForegroundBias { get; init; } = 0.9;
         [CommandOption("--validate-every <N>")] public int ValidateEvery { get; init; } = 200;
         [CommandOption("--seed <S>")] public int Seed { get; init; } = 1;
         [CommandOption("--threads <T>"), Description("Validation (ONNX Runtime) threads; 0 = all cores")]
@@ -65,9 +69,8 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
     {
         NativeAllocator.KeepFreedMemory();
         var levels = settings.Levels.Split('-').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        var spec = settings.Architecture == ArchitectureSpec.Cdae
-            ? ArchitectureSpec.GondaraCdae(settings.Sigmoid ? OutputActivation.Sigmoid : OutputActivation.Linear, settings.Context)
-            : ArchitectureSpec.ResidualDenoiser(settings.Depth, settings.Width, settings.Context);
+        var spec = ArchitectureSpec.ByName(settings.Architecture, settings.Depth, settings.Width, settings.Context,
+            settings.Sigmoid ? OutputActivation.Sigmoid : OutputActivation.Linear);
         var options = new TrainingOptions
         {
             Architecture = spec,
@@ -81,6 +84,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             BatchSize = settings.Batch,
             LearningRate = settings.LearningRate,
             SsimWeight = settings.SsimWeight,
+            ForegroundBias = settings.ForegroundBias,
             ValidateEvery = settings.ValidateEvery,
             Seed = settings.Seed,
             Threads = settings.Threads,
