@@ -2,7 +2,10 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
+using System.Security.Cryptography;
+using MassTransit;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pipeline.Contracts;
@@ -17,7 +20,9 @@ using Pipeline.Imaging.Nifti;
 using Pipeline.Imaging.Noise;
 using Pipeline.Imaging.Samples;
 using Pipeline.Ingest;
+using Pipeline.Ingest.Notifications;
 using Pipeline.Storage;
+using RabbitMQ.Client;
 
 namespace Pipeline.Benchmarks;
 
@@ -26,9 +31,10 @@ namespace Pipeline.Benchmarks;
 /// S3 server of `infra/test-servers/start.sh`, from the start of a drop to the last completion marker, against the bare
 /// inference of the same model on the same slices in the same run (measured before and after, averaged), and where the
 /// pipeline's wall time went (engine busy and idle, worker steps, CPU seconds of each process):
-/// `pipeline [--series 12] [--slices 48] [--quick] [--threads 2] [--settings .test-servers/settings.json]`.
+/// `pipeline [--series 12] [--slices 48] [--quick] [--threads 2] [--listing] [--settings .test-servers/settings.json]`.
 /// The default backlog (576 slices) makes the fixed latency of a drop (listing, first fetch, last write) small
-/// against the steady state; `--quick` (3 x 16) only checks that it runs.
+/// against the steady state; `--quick` (3 x 16) only checks that it runs. The uploader plays the store's bucket events
+/// (see <see cref="StoreEvents"/>); `--listing` leaves ingest to find objects by listing the bucket every second.
 /// </summary>
 public sealed class PipelineThroughputBenchmark : IBenchmark
 {
@@ -46,6 +52,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         var seriesCount = Arguments.Int(args, "series", quick ? 3 : 12);
         var slices = Arguments.Int(args, "slices", quick ? 16 : 48);
         var threads = Arguments.Int(args, "threads", 2);
+        var listing = Arguments.Flag(args, "listing");
         var settingsPath = Arguments.Get(args, "settings") ?? Path.Combine(RepositoryRoot(), ".test-servers", "settings.json");
         if (!File.Exists(settingsPath))
         {
@@ -71,10 +78,10 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
                 .Select(s => WriteSeries(volume, FirstSlice + s % slabs * slices, slices, seed: 1000 + s, Path.Combine(work, $"s{s}"))).ToList();
             var total = seriesCount * slices;
             var (width, height) = (volume.Width, volume.Height);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{seriesCount} series x {slices} slices ({width}x{height}, rician 5%), bundled model, {threads} threads, one worker"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{seriesCount} series x {slices} slices ({width}x{height}, rician 5%), bundled model, {threads} threads, one worker, {(listing ? "1 s listing" : "bucket events")}"));
 
             var bare1 = BareInference(warmUp, series, threads);
-            var run = await PipelineAsync(servers, Path.GetDirectoryName(Path.GetFullPath(settingsPath))!, warmUp, series, threads);
+            var run = await PipelineAsync(servers, Path.GetDirectoryName(Path.GetFullPath(settingsPath))!, warmUp, series, threads, listing);
             var bare2 = BareInference(warmUp, series, threads);
             var bare = (bare1 + bare2) / 2;
 
@@ -138,12 +145,14 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
 
     /// <summary>
     /// Ingest and one worker in one host on the servers (fresh buckets, the broker's default virtual host). Each series
-    /// is uploaded with a manifest naming its instances, so it completes at once (no quiet period); the store sends no
-    /// events, so ingest finds objects by its 1 s listing. Times from the first upload to the last marker; the engine's
+    /// is uploaded with a manifest naming its instances, so it completes at once (no quiet period). s3rver sends no bucket
+    /// events: the uploader publishes each object's event to the broker as MinIO would, and ingest keeps its production
+    /// listing interval; with <paramref name="listing"/> there are no events and ingest lists the bucket every second
+    /// (every listing reads every object's metadata in s3rver). Times from the first upload to the last marker; the engine's
     /// busy intervals come from the worker's "denoise" step (meter Pipeline.DenoiseWorker), jobs published from ingest's
     /// "ingest.series-complete" spans.
     /// </summary>
-    private static async Task<PipelineRun> PipelineAsync(ServerSettings servers, string serverState, WrittenSeries warmUp, IReadOnlyList<WrittenSeries> series, int threads)
+    private static async Task<PipelineRun> PipelineAsync(ServerSettings servers, string serverState, WrittenSeries warmUp, IReadOnlyList<WrittenSeries> series, int threads, bool listing)
     {
         var id = Guid.NewGuid().ToString("N")[..8];
         var (input, output) = ($"bench-in-{id}", $"bench-out-{id}");
@@ -163,14 +172,15 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             ["Storage:S3:Region"] = servers.Storage.S3.Region,
             ["Ingest:InputBucket"] = input,
             ["Ingest:OutputBucket"] = output,
-            ["Ingest:ReconcileInterval"] = "00:00:01",
             ["DenoiseWorker:OutputBucket"] = output,
             ["DenoiseWorker:Engine:Device"] = "Cpu",
             ["DenoiseWorker:Engine:Threads"] = threads.ToString(CultureInfo.InvariantCulture),
             ["ModelRegistry:Bucket"] = $"bench-models-{id}",
             ["ModelRegistry:CacheFolder"] = Path.Combine(Path.GetTempPath(), $"bench-models-{id}"),
         });
+        if (listing) builder.Configuration["Ingest:ReconcileInterval"] = "00:00:01";
         builder.Logging.AddFilter(_ => false);
+        builder.Services.Configure<MassTransitHostOptions>(bus => bus.WaitUntilStarted = true); // the event queue exists before the first drop
         builder.AddServiceDefaults(bus =>
         {
             bus.AddIngestConsumers();
@@ -183,10 +193,11 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         var store = (IObjectStore)host.Services.GetService(typeof(IObjectStore))!;
         await store.EnsureBucketAsync(input);
         await host.StartAsync();
+        await using var events = listing ? null : await StoreEvents.ConnectAsync(servers.RabbitMq);
         try
         {
             // Warm-up: registry bootstrap, model fetch and session creation are not throughput.
-            await DropAsync(store, input, "warm-up/", warmUp);
+            await DropAsync(store, events, input, "warm-up/", warmUp);
             await WaitForMarkersAsync(store, output, [warmUp]);
 
             var started = DateTimeOffset.UtcNow;
@@ -221,7 +232,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             var cpuBefore = CpuSample.Take(serverState);
 
             for (var s = 0; s < series.Count; s++)
-                await DropAsync(store, input, $"study/s{s}/", series[s]);
+                await DropAsync(store, events, input, $"study/s{s}/", series[s]);
             var uploadsDone = Since(DateTimeOffset.UtcNow);
             var markers = await WaitForMarkersAsync(store, output, series);
             var cpu = CpuSample.Take(serverState).Minus(cpuBefore);
@@ -239,12 +250,60 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         }
     }
 
-    private static async Task DropAsync(IObjectStore store, string bucket, string prefix, WrittenSeries series)
+    private static async Task DropAsync(IObjectStore store, StoreEvents? events, string bucket, string prefix, WrittenSeries series)
     {
+        async Task PutAsync(string key, byte[] bytes, CancellationToken ct)
+        {
+            await store.PutBytesAsync(bucket, key, bytes, cancellationToken: ct);
+            if (events is not null) await events.ObjectCreatedAsync(new ObjectRef(bucket, key), bytes);
+        }
         await Parallel.ForEachAsync(series.Files, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (file, ct) =>
-            await store.PutBytesAsync(bucket, prefix + Path.GetFileName(file), await File.ReadAllBytesAsync(file, ct), cancellationToken: ct));
+            await PutAsync(prefix + Path.GetFileName(file), await File.ReadAllBytesAsync(file, ct), ct));
         var manifest = JsonSerializer.SerializeToUtf8Bytes(new { instances = series.Files.Select(Path.GetFileName) });
-        await store.PutBytesAsync(bucket, prefix + new IngestOptions().MarkerFileName, manifest);
+        await PutAsync(prefix + new IngestOptions().MarkerFileName, manifest, CancellationToken.None);
+    }
+
+    /// <summary>Plays MinIO's AMQP notification target: one S3 event per object written, to ingest's event exchange.</summary>
+    private sealed class StoreEvents(IConnection connection, IChannel channel) : IAsyncDisposable
+    {
+        private readonly SemaphoreSlim _publishing = new(1, 1);
+        private long _sequencer = 0x1700000000000000;
+
+        public static async Task<StoreEvents> ConnectAsync(RabbitMqSettings rabbit)
+        {
+            var factory = new ConnectionFactory
+            {
+                HostName = rabbit.Host, Port = rabbit.Port, VirtualHost = rabbit.VirtualHost, UserName = rabbit.Username, Password = rabbit.Password,
+            };
+            var connection = await factory.CreateConnectionAsync();
+            return new StoreEvents(connection, await connection.CreateChannelAsync());
+        }
+
+        /// <summary>The event of a single-part upload: its ETag is the hex MD5 of the bytes.</summary>
+        public async Task ObjectCreatedAsync(ObjectRef created, byte[] bytes)
+        {
+            var body = new ObjectCreatedEvent(created, bytes.Length, Convert.ToHexStringLower(MD5.HashData(bytes)))
+                .ToMinioJson(Interlocked.Increment(ref _sequencer).ToString("X16", CultureInfo.InvariantCulture));
+            await _publishing.WaitAsync();
+            try
+            {
+                await channel.BasicPublishAsync(BucketNotificationConsumer.EndpointName, "", mandatory: true,
+                    new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent }, body);
+            }
+            finally
+            {
+                _publishing.Release();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await channel.CloseAsync();
+            await connection.CloseAsync();
+            channel.Dispose();
+            connection.Dispose();
+            _publishing.Dispose();
+        }
     }
 
     private static async Task<List<SeriesCompletion>> WaitForMarkersAsync(IObjectStore store, string bucket, IReadOnlyList<WrittenSeries> series)

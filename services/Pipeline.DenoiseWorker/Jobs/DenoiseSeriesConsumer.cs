@@ -73,18 +73,17 @@ public sealed partial class DenoiseSeriesConsumer(
         var sources = await FetchAsync(job, settings.TransferConcurrency, ct);
         Step(timings, "fetch", watch);
 
-        var derivation = DerivationLabels.For(model.Version, model.Manifest.Architecture.Name, settings);
-        var outcomes = model.Run(denoiser =>
+        // Only the engine is exclusive: decoding and encoding run while another job of this worker holds it.
+        var decoded = DecodedSeries.Decode([.. sources.Select(s => s.File)]);
+        Step(timings, "decode", watch);
+        model.Run(denoiser =>
         {
-            Step(timings, "wait", watch); // for the engine, while another job holds it
-            var decoded = DecodedSeries.Decode([.. sources.Select(s => s.File)]);
-            Step(timings, "decode", watch);
+            Step(timings, "wait", watch);
             decoded.Denoise(denoiser, n => Slices.Add(n, new KeyValuePair<string, object?>("modality", job.Modality)));
-            Step(timings, "denoise", watch);
-            var derived = decoded.Derive(derivation);
-            Step(timings, "derive", watch);
-            return derived;
         });
+        Step(timings, "denoise", watch);
+        var outcomes = decoded.Derive(DerivationLabels.For(model.Version, model.Manifest.Architecture.Name, settings));
+        Step(timings, "derive", watch);
 
         var written = new DenoisedInstance?[job.Instances.Count];
         var failed = new List<ObjectRef>();

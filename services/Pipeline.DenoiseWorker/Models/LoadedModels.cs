@@ -124,11 +124,11 @@ public sealed class ModelLease : IDisposable
 
     public string Device => _model.Denoiser.Engine.Device;
 
-    /// <summary>Runs <paramref name="work"/> with exclusive use of the engine (fetching and writing of other jobs go on meanwhile).</summary>
-    public T Run<T>(Func<SeriesDenoiser, T> work)
+    /// <summary>Runs <paramref name="work"/> with exclusive use of the engine (the other steps of other jobs go on meanwhile).</summary>
+    public void Run(Action<SeriesDenoiser> work)
     {
         lock (_model.Inference)
-            return work(_model.Denoiser);
+            work(_model.Denoiser);
     }
 
     public void Dispose()

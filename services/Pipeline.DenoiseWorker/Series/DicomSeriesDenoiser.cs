@@ -51,9 +51,6 @@ public sealed class DecodedSeries
         _denoised = new Image[instances.Count][];
     }
 
-    /// <summary>Slices decoded (every frame of every readable instance).</summary>
-    public int SliceCount => _frames.Sum(f => f?.Length ?? 0);
-
     /// <summary>Decodes every frame; an instance whose pixels cannot be decoded fails alone.</summary>
     /// <param name="instances">Parsed source instances in slice order; null where the object could not be parsed.</param>
     public static DecodedSeries Decode(IReadOnlyList<DicomFile?> instances)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Pipeline.Contracts;
 
@@ -53,4 +54,34 @@ public sealed record ObjectCreatedEvent(ObjectRef Object, long? Size, string? ET
             return created;
         }
     }
+
+    /// <summary>
+    /// This event as MinIO publishes it to AMQP ("s3:ObjectCreated:Put", key URL-encoded with '/' as %2F), for
+    /// callers that play the store's notification target (s3rver sends none).
+    /// </summary>
+    /// <param name="sequencer">MinIO's per-event ordering token (16 hex digits).</param>
+    public byte[] ToMinioJson(string sequencer) => JsonSerializer.SerializeToUtf8Bytes(new
+    {
+        EventName = "s3:ObjectCreated:Put",
+        Key = $"{Object.Bucket}/{Object.Key}",
+        Records = new[]
+        {
+            new
+            {
+                eventVersion = "2.0",
+                eventSource = "minio:s3",
+                awsRegion = "",
+                eventTime = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+                eventName = "s3:ObjectCreated:Put",
+                userIdentity = new { principalId = "minioadmin" },
+                s3 = new
+                {
+                    s3SchemaVersion = "1.0",
+                    configurationId = "Config",
+                    bucket = new { name = Object.Bucket, ownerIdentity = new { principalId = "minioadmin" }, arn = $"arn:aws:s3:::{Object.Bucket}" },
+                    @object = new { key = Uri.EscapeDataString(Object.Key), size = Size, eTag = ETag, contentType = "application/octet-stream", sequencer },
+                },
+            },
+        },
+    });
 }

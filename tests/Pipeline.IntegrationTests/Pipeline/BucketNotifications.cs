@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Pipeline.Contracts;
 using Pipeline.Ingest.Notifications;
 using RabbitMQ.Client;
@@ -28,30 +27,7 @@ public sealed class BucketNotifications : IAsyncDisposable
     public async Task PublishObjectCreatedAsync(ObjectRef created, long size, string etag)
     {
         var sequencer = Interlocked.Increment(ref _sequencer).ToString("X16", CultureInfo.InvariantCulture);
-        var body = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            EventName = "s3:ObjectCreated:Put",
-            Key = $"{created.Bucket}/{created.Key}",
-            Records = new[]
-            {
-                new
-                {
-                    eventVersion = "2.0",
-                    eventSource = "minio:s3",
-                    awsRegion = "",
-                    eventTime = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
-                    eventName = "s3:ObjectCreated:Put",
-                    userIdentity = new { principalId = "minioadmin" },
-                    s3 = new
-                    {
-                        s3SchemaVersion = "1.0",
-                        configurationId = "Config",
-                        bucket = new { name = created.Bucket, ownerIdentity = new { principalId = "minioadmin" }, arn = $"arn:aws:s3:::{created.Bucket}" },
-                        @object = new { key = Uri.EscapeDataString(created.Key), size, eTag = etag, contentType = "application/octet-stream", sequencer },
-                    },
-                },
-            },
-        });
+        var body = new ObjectCreatedEvent(created, size, etag).ToMinioJson(sequencer);
         var properties = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent };
         await _channel.BasicPublishAsync(BucketNotificationConsumer.EndpointName, "", mandatory: true, properties, body);
     }
