@@ -44,7 +44,12 @@ public sealed partial class IngestWorker(
                 }
 
                 while (inbox.Reader.TryRead(out var created))
+                {
                     await processor.ObserveAsync(created.Object, created.ETag, created.Size, stoppingToken);
+                    // A manifest completes its series at once: their jobs go out before the rest of a long inbox is read.
+                    if (Path.GetFileName(created.Object.Key) == settings.MarkerFileName)
+                        await processor.PublishDueAsync(stoppingToken);
+                }
                 await processor.PublishDueAsync(stoppingToken);
                 _firstPass.TrySetResult();
 

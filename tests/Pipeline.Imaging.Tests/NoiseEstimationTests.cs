@@ -87,4 +87,24 @@ public sealed class NoiseEstimationTests(ITestOutputHelper output)
         Assert.InRange(NoiseEstimator.Immerkaer(noisy) / 25.5, 0.98, 1.02);
         Assert.InRange(NoiseEstimator.Estimate(noisy) / 25.5, 0.97, 1.03);
     }
+
+    [Fact]
+    public void Median_selection_agrees_with_sorting()
+    {
+        // The middle of the sorted values (mean of the two middles for an even count), on odd and even lengths,
+        // many ties, sorted, reversed and constant inputs.
+        var random = new Random(11);
+        List<float[]> inputs = [[5], [2, 1], [3, 3, 3, 3], [.. Enumerable.Range(0, 1001).Select(i => (float)i)], [.. Enumerable.Range(0, 1000).Select(i => (float)-i)]];
+        for (var n = 1; n < 300; n += 7)
+        {
+            inputs.Add([.. Enumerable.Range(0, n).Select(_ => (float)random.Next(5))]);
+            inputs.Add([.. Enumerable.Range(0, n).Select(_ => (float)random.NextDouble())]);
+        }
+        foreach (var values in inputs)
+        {
+            var sorted = values.Order().ToArray();
+            var expected = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * ((double)sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
+            Assert.Equal(expected, NoiseEstimator.Median((float[])values.Clone()));
+        }
+    }
 }

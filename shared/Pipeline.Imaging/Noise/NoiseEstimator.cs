@@ -58,12 +58,44 @@ public static class NoiseEstimator
         return residuals;
     }
 
+    /// <summary>Median of <paramref name="values"/> (reordered in place): a selection in linear time, not a sort
+    /// (the worker estimates two images per slice, and a sort of every residual cost more than encoding the slice).</summary>
     internal static double Median(float[] values)
     {
         if (values.Length == 0) return 0;
-        Array.Sort(values);
         var mid = values.Length / 2;
-        return values.Length % 2 == 1 ? values[mid] : 0.5 * ((double)values[mid - 1] + values[mid]);
+        var upper = Select(values, mid);
+        if (values.Length % 2 == 1) return upper;
+        // Everything before mid is now <= upper: the lower middle value is the largest of them.
+        var lower = float.MinValue;
+        for (var i = 0; i < mid; i++) lower = Math.Max(lower, values[i]);
+        return 0.5 * ((double)lower + upper);
+    }
+
+    /// <summary>Hoare's selection: puts the k-th smallest value at k, smaller or equal ones before it, larger or equal after.</summary>
+    private static float Select(float[] a, int k)
+    {
+        int lo = 0, hi = a.Length - 1;
+        while (lo < hi)
+        {
+            // Median of three as the pivot: sorted or constant runs stay linear.
+            float x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi];
+            var pivot = Math.Max(Math.Min(x, y), Math.Min(Math.Max(x, y), z));
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (a[i] < pivot) i++;
+                while (a[j] > pivot) j--;
+                if (i > j) break;
+                (a[i], a[j]) = (a[j], a[i]);
+                i++;
+                j--;
+            }
+            if (k <= j) hi = j;
+            else if (k >= i) lo = i;
+            else return a[k]; // between the two halves: equal to the pivot
+        }
+        return a[k];
     }
 
     private static void RequireSize(Image image)
