@@ -10,7 +10,7 @@ namespace Pipeline.Denoising.Training.Tests;
 /// <summary>Our ONNX export and ONNX Runtime against libtorch running the same weights.</summary>
 public sealed class EngineParityTests
 {
-    public static TheoryData<string> Architectures => new() { "cdae-sigmoid", "cdae-linear", "cdae-2.5d", "dncnn", "dncnn-2.5d", "unet", "unet-2.5d" };
+    public static TheoryData<string> Architectures => new() { "cdae-sigmoid", "cdae-linear", "cdae-2.5d", "dncnn", "dncnn-2.5d", "unet", "unet-2.5d", "unet-image" };
 
     internal static ArchitectureSpec Spec(string name) => name switch
     {
@@ -21,6 +21,7 @@ public sealed class EngineParityTests
         "dncnn-2.5d" => ArchitectureSpec.ResidualDenoiser(depth: 4, width: 16, contextSlices: 2),
         "unet" => ArchitectureSpec.ResidualUNet(levels: 3, width: 16),
         "unet-2.5d" => ArchitectureSpec.ResidualUNet(levels: 4, width: 16, contextSlices: 1),
+        "unet-image" => ArchitectureSpec.ResidualUNet(levels: 3, width: 16, contextSlices: 1, predictsImage: true),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

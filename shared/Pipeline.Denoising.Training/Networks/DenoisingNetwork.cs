@@ -82,9 +82,9 @@ public abstract class DenoisingNetwork(string name, ArchitectureSpec spec) : nn.
     protected static Tensor Upsample(Tensor x) =>
         nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest);
 
-    /// <summary>Residual output: the centre slice of the input minus the predicted noise.</summary>
-    protected Tensor SubtractFromCentre(Tensor input, Tensor noise) =>
-        (Spec.ContextSlices == 0 ? input : input.narrow(1, Spec.ContextSlices, 1)) - noise;
+    /// <summary>The output: the centre slice of the input minus the predicted noise, or the predicted image itself.</summary>
+    protected Tensor FromPrediction(Tensor input, Tensor prediction) => !Spec.PredictsNoise ? prediction
+        : (Spec.ContextSlices == 0 ? input : input.narrow(1, Spec.ContextSlices, 1)) - prediction;
 }
 
 /// <summary>Gondara 2016 convolutional denoising autoencoder (two 2x2 poolings, two nearest x2 upsamplings).</summary>
@@ -143,7 +143,7 @@ internal sealed class ResidualDenoiser : DenoisingNetwork
             if (i < body.Count - 1)
                 x = nn.functional.relu(x);
         }
-        return SubtractFromCentre(input, x).MoveToOuterDisposeScope();
+        return FromPrediction(input, x).MoveToOuterDisposeScope();
     }
 }
 
@@ -181,6 +181,6 @@ internal sealed class ResidualUNet : DenoisingNetwork
         }
         for (var level = Spec.Depth - 2; level >= 0; level--)
             x = Pair(cat([Upsample(x), skips[level]], 1));
-        return SubtractFromCentre(input, Convolve(convs[next], x)).MoveToOuterDisposeScope();
+        return FromPrediction(input, Convolve(convs[next], x)).MoveToOuterDisposeScope();
     }
 }

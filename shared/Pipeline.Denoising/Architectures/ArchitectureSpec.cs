@@ -41,6 +41,14 @@ public sealed record ArchitectureSpec
     /// <summary>dncnn: number of convolutions; unet: number of resolution levels (Depth - 1 poolings). The cdae has five convolutions.</summary>
     public int Depth { get; init; } = 8;
 
+    /// <summary>
+    /// dncnn and unet: false (default) = the network predicts the noise and the output is centre slice -
+    /// prediction (residual learning); true = it predicts the clean image directly, so flat regions such as
+    /// air need no exact cancellation of the input. The cdae always predicts the image.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool PredictsImage { get; init; }
+
     /// <summary>cdae output; the residual networks' output is always linear.</summary>
     public OutputActivation Output { get; init; } = OutputActivation.Linear;
 
@@ -56,21 +64,21 @@ public sealed record ArchitectureSpec
     /// output = centre slice - noise. Its receptive field grows with every level, which the highest
     /// noise levels need.
     /// </summary>
-    public static ArchitectureSpec ResidualUNet(int levels = 4, int width = 16, int contextSlices = 0) =>
-        new() { Name = UNet, Depth = levels, Width = width, ContextSlices = contextSlices };
+    public static ArchitectureSpec ResidualUNet(int levels = 4, int width = 16, int contextSlices = 0, bool predictsImage = false) =>
+        new() { Name = UNet, Depth = levels, Width = width, ContextSlices = contextSlices, PredictsImage = predictsImage };
 
     /// <summary>
     /// The architecture a user names (CLI, benchmarks); null depth/width take the architecture's defaults
     /// (dncnn 8 convolutions of 32 channels, U-Net 4 levels from 16 channels; the cdae is fixed at 64).
     /// </summary>
     public static ArchitectureSpec ByName(string name, int? depth = null, int? width = null, int contextSlices = 0,
-        OutputActivation output = OutputActivation.Sigmoid)
+        OutputActivation output = OutputActivation.Sigmoid, bool predictsImage = false)
     {
         var spec = name switch
         {
             Cdae => GondaraCdae(output, contextSlices),
-            Residual => ResidualDenoiser(depth ?? 8, width ?? 32, contextSlices),
-            UNet => ResidualUNet(depth ?? 4, width ?? 16, contextSlices),
+            Residual => ResidualDenoiser(depth ?? 8, width ?? 32, contextSlices) with { PredictsImage = predictsImage },
+            UNet => ResidualUNet(depth ?? 4, width ?? 16, contextSlices, predictsImage),
             _ => new ArchitectureSpec { Name = name },
         };
         spec.Validate();
@@ -83,7 +91,7 @@ public sealed record ArchitectureSpec
 
     /// <summary>Whether the network predicts the noise and subtracts it from the centre slice.</summary>
     [JsonIgnore]
-    public bool PredictsNoise => Name is Residual or UNet;
+    public bool PredictsNoise => Name is (Residual or UNet) && !PredictsImage;
 
     /// <summary>Height and width must be multiples of this (2x2 poolings: two in the cdae, Depth - 1 in the U-Net).</summary>
     [JsonIgnore]
@@ -160,7 +168,7 @@ public sealed record ArchitectureSpec
         // training and TorchSharp inference keep its channel counts on oneDNN's 16-channel block.
         if (Name == UNet && (Width % 16 != 0 || Width > 256))
             throw new ArgumentException($"The U-Net's first-level width must be a multiple of 16 up to 256, got {Width}.");
-        if (PredictsNoise && Output != OutputActivation.Linear)
-            throw new ArgumentException("The residual networks' output is linear (input minus predicted noise).");
+        if (Name != Cdae && Output != OutputActivation.Linear)
+            throw new ArgumentException("The dncnn and unet outputs are linear.");
     }
 }

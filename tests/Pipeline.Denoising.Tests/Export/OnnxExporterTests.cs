@@ -118,6 +118,15 @@ public sealed class OnnxExporterTests
     }
 
     [Fact]
+    public void A_network_that_predicts_the_image_outputs_its_prediction()
+    {
+        // Zero kernels, last bias 0.25: the prediction is 0.25 everywhere; residual would give x - 0.25.
+        var spec = ArchitectureSpec.ResidualUNet(levels: 2, width: 16, contextSlices: 1, predictsImage: true);
+        var y = Run(spec, CentreTapWeights(spec, 0, lastBias: 0.25f), Ramp(3 * 4 * 6, 5), 1, 4, 6);
+        Assert.All(y, v => Assert.Equal(0.25f, v, 6));
+    }
+
+    [Fact]
     public void UNet_multiply_accumulates_count_each_level_at_its_resolution()
     {
         // 1->16, 16->16 at full size; 16->32, 32->32 at 1/4 area; 48->16, 16->16, 16->1 at full size.

@@ -32,6 +32,8 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public int? Width { get; init; }
         [CommandOption("--context <K>"), Description("Neighbour slices each side as extra channels (2.5D)")]
         public int Context { get; init; }
+        [CommandOption("--predict-image"), Description("dncnn/unet: predict the clean image instead of the noise")]
+        public bool PredictImage { get; init; }
         [CommandOption("--sigmoid"), Description("cdae: sigmoid output (Gondara); default linear")]
         public bool Sigmoid { get; init; }
 
@@ -70,7 +72,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         NativeAllocator.KeepFreedMemory();
         var levels = settings.Levels.Split('-').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var spec = ArchitectureSpec.ByName(settings.Architecture, settings.Depth, settings.Width, settings.Context,
-            settings.Sigmoid ? OutputActivation.Sigmoid : OutputActivation.Linear);
+            settings.Sigmoid ? OutputActivation.Sigmoid : OutputActivation.Linear, settings.PredictImage);
         var options = new TrainingOptions
         {
             Architecture = spec,
