@@ -31,10 +31,11 @@ namespace Pipeline.Benchmarks;
 /// S3 server of `infra/test-servers/start.sh`, from the start of a drop to the last completion marker, against the bare
 /// inference of the same model on the same slices in the same run (measured before and after, averaged), and where the
 /// pipeline's wall time went (engine busy and idle, worker steps, CPU seconds of each process):
-/// `pipeline [--series 12] [--slices 48] [--quick] [--threads 2] [--listing] [--settings .test-servers/settings.json]`.
+/// `pipeline [--series 12] [--slices 48] [--quick] [--threads 2] [--jobs 2] [--listing] [--settings .test-servers/settings.json]`.
 /// The default backlog (576 slices) makes the fixed latency of a drop (listing, first fetch, last write) small
 /// against the steady state; `--quick` (3 x 16) only checks that it runs. The uploader plays the store's bucket events
-/// (see <see cref="StoreEvents"/>); `--listing` leaves ingest to find objects by listing the bucket every second.
+/// (see <see cref="StoreEvents"/>); `--listing` leaves ingest to find objects by listing the bucket every second;
+/// `--jobs` sets the worker's ConcurrentJobs.
 /// </summary>
 public sealed class PipelineThroughputBenchmark : IBenchmark
 {
@@ -53,6 +54,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         var slices = Arguments.Int(args, "slices", quick ? 16 : 48);
         var threads = Arguments.Int(args, "threads", 2);
         var listing = Arguments.Flag(args, "listing");
+        var jobs = Arguments.Int(args, "jobs", new DenoiseWorkerOptions().ConcurrentJobs);
         var settingsPath = Arguments.Get(args, "settings") ?? Path.Combine(RepositoryRoot(), ".test-servers", "settings.json");
         if (!File.Exists(settingsPath))
         {
@@ -78,12 +80,13 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
                 .Select(s => WriteSeries(volume, FirstSlice + s % slabs * slices, slices, seed: 1000 + s, Path.Combine(work, $"s{s}"))).ToList();
             var total = seriesCount * slices;
             var (width, height) = (volume.Width, volume.Height);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{seriesCount} series x {slices} slices ({width}x{height}, rician 5%), bundled model, {threads} threads, one worker, {(listing ? "1 s listing" : "bucket events")}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{seriesCount} series x {slices} slices ({width}x{height}, rician 5%), bundled model, {threads} threads, one worker holding {jobs} jobs, {(listing ? "1 s listing" : "bucket events")}"));
 
-            var bare1 = BareInference(warmUp, series, threads);
-            var run = await PipelineAsync(servers, Path.GetDirectoryName(Path.GetFullPath(settingsPath))!, warmUp, series, threads, listing);
-            var bare2 = BareInference(warmUp, series, threads);
+            var (bare1, bareCpu1) = BareInference(warmUp, series, threads);
+            var run = await PipelineAsync(servers, Path.GetDirectoryName(Path.GetFullPath(settingsPath))!, warmUp, series, threads, listing, jobs);
+            var (bare2, bareCpu2) = BareInference(warmUp, series, threads);
             var bare = (bare1 + bare2) / 2;
+            var bareCpu = (bareCpu1 + bareCpu2) / 2;
 
             string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
             Console.WriteLine(F($"bare inference     {total / bare1:F2} then {total / bare2:F2} slices/s (mean {total / bare:F2}: {bare:F1} s)"));
@@ -94,7 +97,12 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             var busy = run.Engine.Sum(e => e.End - e.Start);
             var gaps = run.Engine.Zip(run.Engine.Skip(1), (x, y) => y.Start - x.End).Sum();
             Console.WriteLine(F($"  engine busy {busy:F1} ({busy / run.Seconds:P0} of wall; bare needs {bare:F1}); idle {run.Engine[0].Start:F1} before the first job, {gaps:F1} between jobs, {run.Seconds - run.Engine[^1].End:F1} after the last"));
+            Console.WriteLine("  engine s per job, in order: " + string.Join(" ", run.Engine.Select(e => F($"{e.End - e.Start:F2}"))) + F($" (bare: {bare / series.Count:F2} per series)"));
             Console.WriteLine("  worker steps summed over jobs: " + string.Join(", ", run.Steps.Select(s => F($"{s.Key} {s.Value:F1}"))));
+            // CPU time per slice depends far less on what else runs on a shared machine than wall time does.
+            var ms = 1000.0 / total;
+            var own = run.Cpu.Process + run.Cpu.S3 + run.Cpu.Broker;
+            Console.WriteLine(F($"CPU ms per slice: bare inference {bareCpu * ms:F0}; pipeline {own * ms:F0} (this process {run.Cpu.Process * ms:F0}, s3rver {run.Cpu.S3 * ms:F0}, RabbitMQ {run.Cpu.Broker * ms:F0}): with the CPU as the only limit, the pipeline could keep {bareCpu / own:F2} of bare inference"));
             Console.WriteLine(F($"  CPU s (of {run.Cpu.Available:F0} on {Environment.ProcessorCount} cores): this process (uploads, ingest, worker) {run.Cpu.Process:F1}, s3rver {run.Cpu.S3:F1}, RabbitMQ {run.Cpu.Broker:F1}, rest of the machine {run.Cpu.Other:F1} (niced {run.Cpu.Niced:F1})"));
             return 0;
         }
@@ -112,8 +120,8 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         return SampleSeries.Write(SampleSeries.AddNoise(stored, noise, seed, options.BitsStored), folder, options, SampleSeries.NoisyKind(noise, seed), seriesNumber: 2);
     }
 
-    /// <summary>Seconds the worker's engine settings take to denoise every series, slices decoded beforehand.</summary>
-    private static double BareInference(WrittenSeries warmUp, IReadOnlyList<WrittenSeries> series, int threads)
+    /// <summary>Seconds (and CPU seconds of this process) the worker's engine settings take to denoise every series, slices decoded beforehand.</summary>
+    private static (double Seconds, double Cpu) BareInference(WrittenSeries warmUp, IReadOnlyList<WrittenSeries> series, int threads)
     {
         var model = ModelFolder.Load(DenoisingModel.DefaultFolder);
         var defaults = new DenoiseWorkerOptions();
@@ -124,9 +132,10 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             static List<Image> Decode(WrittenSeries s) => s.Files.Select(f => DicomImages.ToImage(DicomFile.Open(f))).ToList();
             denoiser.Denoise(Decode(warmUp));
             var images = series.Select(Decode).ToList();
+            var cpu = CpuSample.ProcessSeconds();
             var watch = Stopwatch.StartNew();
             foreach (var one in images) denoiser.Denoise(one);
-            return watch.Elapsed.TotalSeconds;
+            return (watch.Elapsed.TotalSeconds, CpuSample.ProcessSeconds() - cpu);
         }
         finally
         {
@@ -152,7 +161,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
     /// busy intervals come from the worker's "denoise" step (meter Pipeline.DenoiseWorker), jobs published from ingest's
     /// "ingest.series-complete" spans.
     /// </summary>
-    private static async Task<PipelineRun> PipelineAsync(ServerSettings servers, string serverState, WrittenSeries warmUp, IReadOnlyList<WrittenSeries> series, int threads, bool listing)
+    private static async Task<PipelineRun> PipelineAsync(ServerSettings servers, string serverState, WrittenSeries warmUp, IReadOnlyList<WrittenSeries> series, int threads, bool listing, int concurrentJobs)
     {
         var id = Guid.NewGuid().ToString("N")[..8];
         var (input, output) = ($"bench-in-{id}", $"bench-out-{id}");
@@ -179,6 +188,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             ["ModelRegistry:CacheFolder"] = Path.Combine(Path.GetTempPath(), $"bench-models-{id}"),
         });
         if (listing) builder.Configuration["Ingest:ReconcileInterval"] = "00:00:01";
+        builder.Configuration["DenoiseWorker:ConcurrentJobs"] = concurrentJobs.ToString(CultureInfo.InvariantCulture);
         builder.Logging.AddFilter(_ => false);
         builder.Services.Configure<MassTransitHostOptions>(bus => bus.WaitUntilStarted = true); // the event queue exists before the first drop
         builder.AddServiceDefaults(bus =>
@@ -208,7 +218,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             {
                 InstrumentPublished = (instrument, listener) =>
                 {
-                    if (instrument.Meter.Name == "Pipeline.DenoiseWorker" && instrument.Name == "pipeline.denoise.step_duration")
+                    if (instrument.Meter.Name == "Pipeline.DenoiseWorker" && instrument.Name is "pipeline.denoise.step_duration" or "pipeline.denoise.series")
                         listener.EnableMeasurementEvents(instrument);
                 },
             };
@@ -217,6 +227,13 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
                 foreach (var tag in tags)
                     if (tag is { Key: "step", Value: "denoise" })
                         lock (engine) engine.Add(new Interval(Since(DateTimeOffset.UtcNow) - seconds, Since(DateTimeOffset.UtcNow)));
+            });
+            // Series written (counted after the marker): polling the store for markers would load s3rver (~2.5 CPU ms a request).
+            var remaining = series.Count;
+            var allWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            steps.SetMeasurementEventCallback<long>((_, _, _, _) =>
+            {
+                if (Interlocked.Decrement(ref remaining) == 0) allWritten.TrySetResult();
             });
             steps.Start();
             using var spans = new ActivityListener
@@ -234,6 +251,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             for (var s = 0; s < series.Count; s++)
                 await DropAsync(store, events, input, $"study/s{s}/", series[s]);
             var uploadsDone = Since(DateTimeOffset.UtcNow);
+            await allWritten.Task.WaitAsync(TimeSpan.FromMinutes(30));
             var markers = await WaitForMarkersAsync(store, output, series);
             var cpu = CpuSample.Take(serverState).Minus(cpuBefore);
             var seconds = Since(markers.Max(m => m.CompletedAt));
@@ -345,6 +363,8 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             return new CpuSample(Group(null), Group(Path.Combine(serverState, "s3rver", "server.pgid")),
                 Group(Path.Combine(serverState, "rabbitmq", "server.pgid")), total - idle, machine[1], total);
         }
+
+        public static double ProcessSeconds() => Group(null);
 
         public CpuSeconds Minus(CpuSample before) => new(Total - before.Total, Process - before.Process, S3 - before.S3, Broker - before.Broker,
             Busy - before.Busy - (Process - before.Process) - (S3 - before.S3) - (Broker - before.Broker), Niced - before.Niced);
