@@ -103,6 +103,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             var ms = 1000.0 / total;
             var own = run.Cpu.Process + run.Cpu.S3 + run.Cpu.Broker;
             Console.WriteLine(F($"CPU ms per slice: bare inference {bareCpu * ms:F0}; pipeline {own * ms:F0} (this process {run.Cpu.Process * ms:F0}, s3rver {run.Cpu.S3 * ms:F0}, RabbitMQ {run.Cpu.Broker * ms:F0}): with the CPU as the only limit, the pipeline could keep {bareCpu / own:F2} of bare inference"));
+            Console.WriteLine(F($"  GC pauses in this process {run.GcPauses:F2} s ({run.Gen2Collections} gen2 collections)"));
             Console.WriteLine(F($"  CPU s (of {run.Cpu.Available:F0} on {Environment.ProcessorCount} cores): this process (uploads, ingest, worker) {run.Cpu.Process:F1}, s3rver {run.Cpu.S3:F1}, RabbitMQ {run.Cpu.Broker:F1}, rest of the machine {run.Cpu.Other:F1} (niced {run.Cpu.Niced:F1})"));
             return 0;
         }
@@ -150,7 +151,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
     private sealed record CpuSeconds(double Available, double Process, double S3, double Broker, double Other, double Niced);
 
     private sealed record PipelineRun(double Seconds, double UploadsDone, double FirstJob, IReadOnlyList<Interval> Engine,
-        SortedDictionary<string, double> Steps, CpuSeconds Cpu);
+        SortedDictionary<string, double> Steps, CpuSeconds Cpu, double GcPauses, int Gen2Collections);
 
     /// <summary>
     /// Ingest and one worker in one host on the servers (fresh buckets, the broker's default virtual host). Each series
@@ -247,6 +248,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             };
             ActivitySource.AddActivityListener(spans);
             var cpuBefore = CpuSample.Take(serverState);
+            var (pausedBefore, gen2Before) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
 
             for (var s = 0; s < series.Count; s++)
                 await DropAsync(store, events, input, $"study/s{s}/", series[s]);
@@ -254,13 +256,14 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             await allWritten.Task.WaitAsync(TimeSpan.FromMinutes(30));
             var markers = await WaitForMarkersAsync(store, output, series);
             var cpu = CpuSample.Take(serverState).Minus(cpuBefore);
+            var (paused, gen2) = ((GC.GetTotalPauseDuration() - pausedBefore).TotalSeconds, GC.CollectionCount(2) - gen2Before);
             var seconds = Since(markers.Max(m => m.CompletedAt));
             var totals = new SortedDictionary<string, double>(StringComparer.Ordinal);
             foreach (var (step, time) in markers.SelectMany(m => m.Timings))
                 totals[step] = totals.GetValueOrDefault(step) + time;
             lock (engine) lock (jobs)
                 return new PipelineRun(seconds, uploadsDone, jobs.Count > 0 ? jobs.Min() : double.NaN,
-                    [.. engine.Where(e => e.Start >= 0).OrderBy(e => e.Start)], totals, cpu);
+                    [.. engine.Where(e => e.Start >= 0).OrderBy(e => e.Start)], totals, cpu, paused, gen2);
         }
         finally
         {
