@@ -102,7 +102,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             // CPU time per slice depends far less on what else runs on a shared machine than wall time does.
             var ms = 1000.0 / total;
             var own = run.Cpu.Process + run.Cpu.S3 + run.Cpu.Broker;
-            Console.WriteLine(F($"CPU ms per slice: bare inference {bareCpu * ms:F0}; pipeline {own * ms:F0} (this process {run.Cpu.Process * ms:F0}, s3rver {run.Cpu.S3 * ms:F0}, RabbitMQ {run.Cpu.Broker * ms:F0}): with the CPU as the only limit, the pipeline could keep {bareCpu / own:F2} of bare inference"));
+            Console.WriteLine(F($"CPU ms per slice: bare inference {bareCpu * ms:F0}; pipeline {own * ms:F0} = {own / bareCpu:F2}x (this process: uploads, ingest, worker {run.Cpu.Process * ms:F0}, s3rver {run.Cpu.S3 * ms:F0}, RabbitMQ {run.Cpu.Broker * ms:F0})"));
             Console.WriteLine(F($"  GC pauses in this process {run.GcPauses:F2} s ({run.Gen2Collections} gen2 collections)"));
             Console.WriteLine(F($"  CPU s (of {run.Cpu.Available:F0} on {Environment.ProcessorCount} cores): this process (uploads, ingest, worker) {run.Cpu.Process:F1}, s3rver {run.Cpu.S3:F1}, RabbitMQ {run.Cpu.Broker:F1}, rest of the machine {run.Cpu.Other:F1} (niced {run.Cpu.Niced:F1})"));
             return 0;
