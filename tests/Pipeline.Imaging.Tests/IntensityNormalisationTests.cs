@@ -44,6 +44,16 @@ public sealed class IntensityNormalisationTests
     }
 
     [Fact]
+    public void Outputs_never_go_below_the_series_floor()
+    {
+        var original = new Image(4, 1, [3, 40, 900, 20]);
+        var n = IntensityNormalisation.Fit([original]);
+        Assert.Equal(3, n.Background);
+        var denoised = new Image(4, 1, [-5, -12, 880, 2.5f]);
+        Assert.Equal(new float[] { 3, 3, 880, 3 }, n.RestoreExcluded(original, denoised).Pixels);
+    }
+
+    [Fact]
     public void Ct_window_is_fixed_in_hounsfield_units()
     {
         var n = IntensityNormalisation.Fixed(-1024, 3071);

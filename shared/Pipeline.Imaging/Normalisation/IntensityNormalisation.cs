@@ -109,6 +109,8 @@ public sealed record IntensityNormalisation(double Offset, double Scale, double 
     /// <summary>
     /// Puts back the original value of pixels that were background or saturated in <paramref name="original"/>:
     /// the true value of a clipped pixel is unknown and padding carries no signal, so a denoiser must not invent either.
+    /// Nor does any output go below the background level (the series' floor: padding, or a magnitude image's
+    /// zero): a denoiser's undershoot in air there is error, and a DICOM writer would clip it anyway.
     /// </summary>
     public Image RestoreExcluded(Image original, Image output)
     {
@@ -121,6 +123,7 @@ public sealed record IntensityNormalisation(double Offset, double Scale, double 
         {
             var v = source[i];
             if (v <= Background || (Saturation is { } s && v >= s)) result.Pixels[i] = v;
+            else if (result.Pixels[i] < Background) result.Pixels[i] = (float)Background;
         }
         return result;
     }
