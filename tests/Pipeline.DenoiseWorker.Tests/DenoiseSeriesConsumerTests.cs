@@ -6,6 +6,7 @@ using Pipeline.Contracts;
 using Pipeline.Denoising.Models;
 using Pipeline.Dicom;
 using Pipeline.Imaging.Dicom;
+using Pipeline.Imaging.Noise;
 using Pipeline.Registry;
 using Pipeline.Storage;
 
@@ -55,6 +56,10 @@ public sealed class DenoiseSeriesConsumerTests : IAsyncLifetime
         var denoised = SeriesComparison.Compare(clean, SeriesInstance.ReadSeries(dir.Path));
         Assert.True(denoised.MeanPsnr > noisy.MeanPsnr + 0.5, $"PSNR noisy {noisy.MeanPsnr:F2} dB, denoised {denoised.MeanPsnr:F2} dB");
         Assert.True(marker.Metrics!["noise_sigma_output"] < marker.Metrics["noise_sigma_input"], $"noise {marker.Metrics["noise_sigma_input"]} -> {marker.Metrics["noise_sigma_output"]}");
+        // The input figure is the mean estimate over 8 evenly spaced sources: every other one of these 16.
+        var sampled = await Task.WhenAll(_w.Instances.Where((_, k) => k % 2 == 0)
+            .Select(async i => NoiseEstimator.Estimate(DicomImages.ToImage(DicomFile.Open(await _w.Store.GetBytesAsync(i.Bucket, i.Key)), 0))));
+        Assert.Equal(sampled.Average(), marker.Metrics["noise_sigma_input"], 9);
 
 
         // An independent validator accepts the derived object; dcmtk shows what made it.

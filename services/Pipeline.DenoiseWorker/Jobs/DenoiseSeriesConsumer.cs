@@ -167,7 +167,8 @@ public sealed partial class DenoiseSeriesConsumer(
         return fetched;
     }
 
-    /// <summary>Series figures for the marker: mean no-reference noise estimate before and after (from the denoiser's own images).</summary>
+    /// <summary>Series figures for the marker: mean no-reference noise estimate before and after over a sample of instances
+    /// (<see cref="DecodedSeries.NoiseSampleInstances"/>, from the denoiser's own images).</summary>
     private static Dictionary<string, double> Summary(IReadOnlyList<InstanceOutcome?> outcomes)
     {
         var measured = outcomes.Where(o => o?.Derived is not null && double.IsFinite(o.NoiseInput)).Select(o => o!).ToList();

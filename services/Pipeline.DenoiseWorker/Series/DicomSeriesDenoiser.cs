@@ -7,7 +7,7 @@ using Pipeline.Imaging.Noise;
 namespace Pipeline.DenoiseWorker.Series;
 
 /// <summary>What became of one source instance: its derived instance (with the no-reference noise estimate of its
-/// first frame before and after, in modality units), or why there is none.</summary>
+/// first frame before and after, in modality units, when it is in the noise sample), or why there is none.</summary>
 public sealed record InstanceOutcome(DicomFile? Derived, string? FailureReason, string? ErrorType, double NoiseInput = double.NaN, double NoiseOutput = double.NaN)
 {
     public static InstanceOutcome Failed(Exception e) => new(null, e.Message, e.GetType().Name);
@@ -94,19 +94,25 @@ public sealed class DecodedSeries
         }
     }
 
-    /// <summary>Encodes one derived instance per denoised source (plus the noise figures); null where the caller
-    /// decides (the source was not parsed).</summary>
+    /// <summary>Instances whose noise is estimated: up to this many, evenly spaced (two estimates of a slice cost
+    /// more CPU than encoding it, and the series figure is their mean).</summary>
+    public const int NoiseSampleInstances = 8;
+
+    /// <summary>Encodes one derived instance per denoised source (plus the noise figures of a sample of them, see
+    /// <see cref="NoiseSampleInstances"/>); null where the caller decides (the source was not parsed).</summary>
     public IReadOnlyList<InstanceOutcome?> Derive(DerivationOptions derivation)
     {
         ArgumentNullException.ThrowIfNull(derivation);
         var outcomes = (InstanceOutcome?[])_outcomes.Clone();
+        var stride = (_instances.Count + NoiseSampleInstances - 1) / NoiseSampleInstances;
         for (var i = 0; i < _instances.Count; i++)
         {
             if (_denoised[i] is not { } images) continue;
+            var sampled = i % stride == 0;
             try
             {
                 outcomes[i] = new InstanceOutcome(DerivedInstance.Create(_instances[i]!.Dataset, [.. images.Select(im => im.Pixels)], derivation), null, null,
-                    Noise(_frames[i]![0]), Noise(images[0]));
+                    sampled ? Noise(_frames[i]![0]) : double.NaN, sampled ? Noise(images[0]) : double.NaN);
             }
             catch (DicomException e)
             {
