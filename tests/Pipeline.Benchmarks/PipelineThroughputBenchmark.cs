@@ -93,7 +93,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             Console.WriteLine(F($"pipeline (drop->marker) {total / run.Seconds:F2} slices/s ({run.Seconds:F1} s for {total} slices)"));
             Console.WriteLine(F($"ratio pipeline / bare inference: {bare / run.Seconds:F2} (goal >= 0.90)"));
             Console.WriteLine("where the pipeline's wall time went (s from the first upload):");
-            Console.WriteLine(F($"  uploads done {run.UploadsDone:F1}, first job published {run.FirstJob:F1}, engine first busy {run.Engine[0].Start:F1}, last idle {run.Engine[^1].End:F1}, last marker {run.Seconds:F1}"));
+            Console.WriteLine(F($"  uploads done {run.UploadsDone:F1}, jobs published {run.FirstJob:F1} to {run.LastJob:F1}, engine first busy {run.Engine[0].Start:F1}, last idle {run.Engine[^1].End:F1}, last marker {run.Seconds:F1}"));
             var busy = run.Engine.Sum(e => e.End - e.Start);
             var gaps = run.Engine.Zip(run.Engine.Skip(1), (x, y) => Math.Max(0, y.Start - x.End)).Sum(); // measured apart: a hair of overlap is clock noise
             Console.WriteLine(F($"  engine busy {busy:F1} ({busy / run.Seconds:P0} of wall; bare needs {bare:F1}); idle {run.Engine[0].Start:F1} before the first job, {gaps:F1} between jobs, {run.Seconds - run.Engine[^1].End:F1} after the last"));
@@ -150,7 +150,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
     /// <summary>CPU seconds spent while the pipeline ran: by this process, by each server, by everything else.</summary>
     private sealed record CpuSeconds(double Available, double Process, double S3, double Broker, double Other, double Niced);
 
-    private sealed record PipelineRun(double Seconds, double UploadsDone, double FirstJob, IReadOnlyList<Interval> Engine,
+    private sealed record PipelineRun(double Seconds, double UploadsDone, double FirstJob, double LastJob, IReadOnlyList<Interval> Engine,
         SortedDictionary<string, double> Steps, CpuSeconds Cpu, double GcPauses, int Gen2Collections);
 
     /// <summary>
@@ -262,7 +262,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             foreach (var (step, time) in markers.SelectMany(m => m.Timings))
                 totals[step] = totals.GetValueOrDefault(step) + time;
             lock (engine) lock (jobs)
-                return new PipelineRun(seconds, uploadsDone, jobs.Count > 0 ? jobs.Min() : double.NaN,
+                return new PipelineRun(seconds, uploadsDone, jobs.Count > 0 ? jobs.Min() : double.NaN, jobs.Count > 0 ? jobs.Max() : double.NaN,
                     [.. engine.Where(e => e.Start >= 0).OrderBy(e => e.Start)], totals, cpu, paused, gen2);
         }
         finally
