@@ -1,6 +1,7 @@
 using Pipeline.Denoising.Architectures;
 using Pipeline.Denoising.Training.Inference;
 using Pipeline.Denoising.Training.Networks;
+using Pipeline.Denoising.Training.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -74,6 +75,28 @@ public sealed class ConvolutionGradientTests
             var worst = actual.Zip(expected, (a, e) => Math.Abs(a - e)).Max();
             Assert.True(worst <= 1e-4 * scale + 1e-7, $"{name} {parameter}: max |float32 - float64| {worst:G3} (largest gradient {scale:G3})");
         }
+    }
+
+    /// <summary>The SSIM loss term blurs with a 1-output-channel Gaussian window: the same oneDNN trap (it made a run NaN).</summary>
+    [Fact]
+    public void The_ssim_loss_gets_the_gradient_of_a_float64_reference()
+    {
+        Assert.True(LibTorchConvolutions.OneDnnEnabled());
+        manual_seed(5);
+        using var scope = NewDisposeScope();
+        var target = rand(6, 1, 40, 40);
+        var output = (target + 0.1 * randn(6, 1, 40, 40)).detach();
+        double[] Gradient(ScalarType type)
+        {
+            var x = output.to(type).detach().requires_grad_(true);
+            (1 - Trainer.Ssim(x, target.to(type), Trainer.GaussianWindow().to(type))).backward();
+            return x.grad!.to(ScalarType.Float64).data<double>().ToArray();
+        }
+        var single = Gradient(ScalarType.Float32);
+        var reference = Gradient(ScalarType.Float64);
+        var scale = reference.Max(Math.Abs);
+        var worst = single.Zip(reference, (a, e) => Math.Abs(a - e)).Max();
+        Assert.True(worst <= 1e-3 * scale, $"max |float32 - float64| {worst:G3} (largest gradient {scale:G3})");
     }
 
     private static double[] Output(DenoisingNetwork network, Tensor x)

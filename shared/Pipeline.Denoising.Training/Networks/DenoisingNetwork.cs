@@ -67,15 +67,19 @@ public abstract class DenoisingNetwork(string name, ArchitectureSpec spec) : nn.
     /// zero and never reaches the weights. A 1-channel layer's forward is right (ConvolutionGradientTests,
     /// EngineParityTests) and runs as it is at inference, where padding it would cost the cdae 40 %.
     /// </summary>
-    internal static Tensor Convolve(Conv2d conv, Tensor x)
+    internal static Tensor Convolve(Conv2d conv, Tensor x) =>
+        conv.weight!.shape[0] == 1 && !is_grad_enabled() ? conv.forward(x) : Convolve(x, conv.weight, conv.bias, padding: 1);
+
+    /// <summary><see cref="Convolve(Conv2d, Tensor)"/> for a bare kernel (e.g. the SSIM loss's Gaussian window).</summary>
+    internal static Tensor Convolve(Tensor x, Tensor weight, Tensor? bias, long padding)
     {
-        var outChannels = conv.weight!.shape[0];
-        if (outChannels % OneDnnBlock == 0 || (outChannels == 1 && !is_grad_enabled()))
-            return conv.forward(x);
-        var padding = OneDnnBlock - outChannels % OneDnnBlock;
-        var weight = cat([conv.weight, zeros([padding, .. conv.weight.shape[1..]], dtype: conv.weight.dtype)], 0);
-        var bias = cat([conv.bias!, zeros(padding, dtype: conv.bias!.dtype)], 0);
-        return nn.functional.conv2d(x, weight, bias, padding: [1, 1]).narrow(1, 0, outChannels);
+        var outChannels = weight.shape[0];
+        if (outChannels % OneDnnBlock == 0)
+            return nn.functional.conv2d(x, weight, bias, padding: [padding, padding]);
+        var extra = OneDnnBlock - outChannels % OneDnnBlock;
+        var padded = cat([weight, zeros([extra, .. weight.shape[1..]], dtype: weight.dtype)], 0);
+        var paddedBias = bias is null ? null : cat([bias, zeros(extra, dtype: bias.dtype)], 0);
+        return nn.functional.conv2d(x, padded, paddedBias, padding: [padding, padding]).narrow(1, 0, outChannels);
     }
 
     /// <summary>Nearest x2, as the ONNX export's Resize (asymmetric, floor).</summary>

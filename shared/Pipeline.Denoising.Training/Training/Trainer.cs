@@ -182,10 +182,11 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
     }
 
     /// <summary>SSIM (Wang 2004: 11x11 Gaussian, sigma 1.5, valid region) in normalised units (range 1).</summary>
-    private static Tensor Ssim(Tensor x, Tensor y, Tensor window)
+    internal static Tensor Ssim(Tensor x, Tensor y, Tensor window)
     {
         const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
-        Tensor Blur(Tensor t) => nn.functional.conv2d(t, window);
+        // A 1-output-channel convolution: padded to oneDNN's block like the networks' output layers.
+        Tensor Blur(Tensor t) => DenoisingNetwork.Convolve(t, window, null, padding: 0);
         var mx = Blur(x);
         var my = Blur(y);
         var sxx = Blur(x * x) - mx * mx;
@@ -195,7 +196,7 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
         return map.mean();
     }
 
-    private static Tensor GaussianWindow()
+    internal static Tensor GaussianWindow()
     {
         var g = Enumerable.Range(-5, 11).Select(i => Math.Exp(-i * i / (2 * 1.5 * 1.5))).ToArray();
         var sum = g.Sum();

@@ -128,7 +128,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             });
 
         var manifest = ModelWriter.Write(settings.Output, result!, options, lineage,
-            "pipeline model train " + string.Join(' ', context.Arguments));
+            "pipeline " + string.Join(' ', context.Arguments));
         var v = manifest.Validation!;
         AnsiConsole.MarkupLineInterpolated($"wrote {settings.Output}: {result!.Steps} steps ({result.Elapsed.TotalMinutes:F1} min), best step {result.BestStep}");
         AnsiConsole.MarkupLineInterpolated($"validation: PSNR {v.Psnr:F2} dB / SSIM {v.Ssim:F4}  (noisy input {v.NoisyPsnr:F2} dB / {v.NoisySsim:F4})");
