@@ -52,8 +52,8 @@ public sealed class ConvolutionGradientTests
             "cdae-2.5d" => ArchitectureSpec.GondaraCdae(OutputActivation.Linear, contextSlices: 1),
             "dncnn-2.5d" => ArchitectureSpec.ResidualDenoiser(depth: 4, width: 32, contextSlices: 1),
             "dncnn-w8" => ArchitectureSpec.ResidualDenoiser(depth: 4, width: 8),
-            "unet" => ArchitectureSpec.ResidualUNet(levels: 3, width: 16),
-            "unet-2.5d" => ArchitectureSpec.ResidualUNet(levels: 4, width: 16, contextSlices: 1),
+            "unet" => ArchitectureSpec.UNetDenoiser(levels: 3, width: 16),
+            "unet-2.5d" => ArchitectureSpec.UNetDenoiser(levels: 4, width: 16, contextSlices: 1),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
         manual_seed(11);

@@ -19,9 +19,9 @@ public sealed class EngineParityTests
         "cdae-2.5d" => ArchitectureSpec.GondaraCdae(OutputActivation.Linear, contextSlices: 1),
         "dncnn" => ArchitectureSpec.ResidualDenoiser(depth: 5, width: 16),
         "dncnn-2.5d" => ArchitectureSpec.ResidualDenoiser(depth: 4, width: 16, contextSlices: 2),
-        "unet" => ArchitectureSpec.ResidualUNet(levels: 3, width: 16),
-        "unet-2.5d" => ArchitectureSpec.ResidualUNet(levels: 4, width: 16, contextSlices: 1),
-        "unet-image" => ArchitectureSpec.ResidualUNet(levels: 3, width: 16, contextSlices: 1, predictsImage: true),
+        "unet" => ArchitectureSpec.UNetDenoiser(levels: 3, width: 16),
+        "unet-2.5d" => ArchitectureSpec.UNetDenoiser(levels: 4, width: 16, contextSlices: 1),
+        "unet-image" => ArchitectureSpec.UNetDenoiser(levels: 3, width: 16, contextSlices: 1, predictsImage: true),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

@@ -60,11 +60,11 @@ public sealed record ArchitectureSpec
 
     /// <summary>
     /// A U-Net (Ronneberger 2015, two 3x3 convolutions per level, max pooling down, nearest x2 up and
-    /// concatenation with the encoder's features) whose output is the predicted noise, as in DnCNN:
-    /// output = centre slice - noise. Its receptive field grows with every level, which the highest
+    /// concatenation with the encoder's features) that predicts the noise, as in DnCNN (output = centre
+    /// slice - noise), or with <paramref name="predictsImage"/> the clean image. Its receptive field grows with every level, which the highest
     /// noise levels need.
     /// </summary>
-    public static ArchitectureSpec ResidualUNet(int levels = 4, int width = 16, int contextSlices = 0, bool predictsImage = false) =>
+    public static ArchitectureSpec UNetDenoiser(int levels = 4, int width = 16, int contextSlices = 0, bool predictsImage = false) =>
         new() { Name = UNet, Depth = levels, Width = width, ContextSlices = contextSlices, PredictsImage = predictsImage };
 
     /// <summary>
@@ -78,7 +78,7 @@ public sealed record ArchitectureSpec
         {
             Cdae => GondaraCdae(output, contextSlices),
             Residual => ResidualDenoiser(depth ?? 8, width ?? 32, contextSlices) with { PredictsImage = predictsImage },
-            UNet => ResidualUNet(depth ?? 4, width ?? 16, contextSlices, predictsImage),
+            UNet => UNetDenoiser(depth ?? 4, width ?? 16, contextSlices, predictsImage),
             _ => new ArchitectureSpec { Name = name },
         };
         spec.Validate();

@@ -95,7 +95,7 @@ public sealed class OnnxExporterTests
         // through a 2x2 max pool to the bottleneck (P = max(0, max of the 2x2 block)), back up by nearest x2.
         // The decoder's first convolution reads [up(P) (32 channels), skip (16)]: a second tap on input
         // channel 32 adds the skip, so the predicted noise is up(P) + relu(x) and the output x - noise.
-        var spec = ArchitectureSpec.ResidualUNet(levels: 2, width: 16);
+        var spec = ArchitectureSpec.UNetDenoiser(levels: 2, width: 16);
         var weights = CentreTapWeights(spec, 1);
         var decoder = spec.Layers()[4];
         Assert.Equal((48, 16), (decoder.InChannels, decoder.OutChannels));
@@ -121,7 +121,7 @@ public sealed class OnnxExporterTests
     public void A_network_that_predicts_the_image_outputs_its_prediction()
     {
         // Zero kernels, last bias 0.25: the prediction is 0.25 everywhere; residual would give x - 0.25.
-        var spec = ArchitectureSpec.ResidualUNet(levels: 2, width: 16, contextSlices: 1, predictsImage: true);
+        var spec = ArchitectureSpec.UNetDenoiser(levels: 2, width: 16, contextSlices: 1, predictsImage: true);
         var y = Run(spec, CentreTapWeights(spec, 0, lastBias: 0.25f), Ramp(3 * 4 * 6, 5), 1, 4, 6);
         Assert.All(y, v => Assert.Equal(0.25f, v, 6));
     }
@@ -131,10 +131,10 @@ public sealed class OnnxExporterTests
     {
         // 1->16, 16->16 at full size; 16->32, 32->32 at 1/4 area; 48->16, 16->16, 16->1 at full size.
         var macs = 9.0 * (16 + 256 + (512 + 1024) / 4.0 + 768 + 256 + 16);
-        Assert.Equal(macs, ArchitectureSpec.ResidualUNet(levels: 2, width: 16).MacsPerPixel(), 6);
-        Assert.Equal(2, ArchitectureSpec.ResidualUNet(levels: 2, width: 16).SizeMultiple);
-        Assert.Equal(8, ArchitectureSpec.ResidualUNet(levels: 4, width: 16).SizeMultiple);
-        Assert.Throws<ArgumentException>(() => ArchitectureSpec.ResidualUNet(levels: 2, width: 8).Validate());
+        Assert.Equal(macs, ArchitectureSpec.UNetDenoiser(levels: 2, width: 16).MacsPerPixel(), 6);
+        Assert.Equal(2, ArchitectureSpec.UNetDenoiser(levels: 2, width: 16).SizeMultiple);
+        Assert.Equal(8, ArchitectureSpec.UNetDenoiser(levels: 4, width: 16).SizeMultiple);
+        Assert.Throws<ArgumentException>(() => ArchitectureSpec.UNetDenoiser(levels: 2, width: 8).Validate());
     }
 
     [Fact]
