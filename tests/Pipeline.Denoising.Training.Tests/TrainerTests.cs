@@ -143,6 +143,88 @@ public sealed class TrainerTests
         }
     }
 
+    [Fact]
+    public void A_run_started_from_a_model_begins_at_its_verified_weights_and_records_where_it_started()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"model-{Guid.NewGuid():N}");
+        var tuned = Path.Combine(Path.GetTempPath(), $"model-{Guid.NewGuid():N}");
+        try
+        {
+            var train = new[] { Phantom("a", 3, 1) };
+            var validation = new[] { Phantom("b", 2, 2) };
+            var first = Tiny(steps: 2);
+            var initial = ModelWriter.Write(folder, new Trainer(first, train, validation).Train(), first, []);
+
+            // A learning rate far below float32 resolution leaves the weights where they started.
+            var options = Tiny(steps: 1) with { LearningRate = 1e-20, InitialModel = folder, Seed = 7 };
+            var result = new Trainer(options, train, validation).Train();
+            var start = DenoisingNetwork.Load(initial.Architecture, Path.Combine(folder, ModelFolder.WeightsFile)).Weights();
+            foreach (var (key, weights) in result.Network.Weights())
+                Assert.Equal(start[key].Values, weights.Values);
+            var fresh = new Trainer(options with { InitialModel = null }, train, validation).Train().Network.Weights();
+            Assert.NotEqual(start["body.0.weight"].Values, fresh["body.0.weight"].Values);
+
+            var manifest = ModelWriter.Write(tuned, result, options, []);
+            Assert.Equal(new InitialWeights(initial.Version, initial.Files.Weights.Sha256), manifest.Training.InitialModel);
+            Assert.Equal(manifest.Training.InitialModel, ModelFolder.Load(tuned).Manifest.Training.InitialModel);
+
+            var wider = Assert.Throws<ArgumentException>(() => new Trainer(options with
+            {
+                Architecture = ArchitectureSpec.ResidualDenoiser(depth: 4, width: 32),
+            }, train, validation).Train());
+            Assert.StartsWith($"Initial model '{folder}' is ", wider.Message);
+
+            var weightsPath = Path.Combine(folder, ModelFolder.WeightsFile);
+            var bytes = File.ReadAllBytes(weightsPath);
+            bytes[^1] ^= 1;
+            File.WriteAllBytes(weightsPath, bytes);
+            var tampered = Assert.Throws<ModelIntegrityException>(() => new Trainer(options, train, validation).Train());
+            Assert.Contains("weights.safetensors", tampered.Message);
+        }
+        finally
+        {
+            foreach (var f in new[] { folder, tuned })
+                if (Directory.Exists(f))
+                    Directory.Delete(f, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Each_patch_carries_the_noise_level_it_was_given_in_normalised_units()
+    {
+        // Gaussian noise is additive everywhere, so the input minus the clean target is the noise itself: its standard
+        // deviation per patch must match the recorded level (the weight of the noise-relative loss).
+        var options = Tiny() with { NoiseTypes = ["gaussian"], MinLevel = 0.02, MaxLevel = 0.2 };
+        var sampler = new PatchSampler(options, [Phantom("a", 4, 1)], NormalisationSpec.Default.ToOptions());
+        var batch = sampler.Sample(3);
+        int p = options.PatchSize, c = options.Architecture.InChannels, k = options.Architecture.ContextSlices;
+        var levels = new List<double>();
+        for (var n = 0; n < options.BatchSize; n++)
+        {
+            double sum = 0, sumSquares = 0;
+            for (var i = 0; i < p * p; i++)
+            {
+                var d = batch.Inputs[(n * c + k) * p * p + i] - batch.Targets[n * p * p + i];
+                sum += d;
+                sumSquares += d * d;
+            }
+            var std = Math.Sqrt(sumSquares / (p * p) - Math.Pow(sum / (p * p), 2));
+            Assert.InRange(batch.NoiseLevels[n], 0.9 * std, 1.1 * std);
+            levels.Add(batch.NoiseLevels[n]);
+        }
+        Assert.True(levels.Max() > 2 * levels.Min(), "levels are drawn across the range");
+    }
+
+    [Fact]
+    public void A_noise_relative_loss_still_learns()
+    {
+        var options = Tiny(steps: 60) with { LossWeighting = TrainingOptions.NoiseRelativeLoss };
+        var result = new Trainer(options, [Phantom("a", 6, 1)], [Phantom("b", 3, 2)]).Train();
+        Assert.True(result.Validation.Psnr > result.Validation.NoisyPsnr + 1,
+            $"denoised {result.Validation.Psnr:F2} dB vs noisy {result.Validation.NoisyPsnr:F2} dB");
+        Assert.Throws<ArgumentException>(() => (options with { LossWeighting = "per-pixel" }).Validate());
+    }
+
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);

@@ -35,6 +35,8 @@ public static class ModelWriter
                 BatchSize = options.BatchSize,
                 LearningRate = options.LearningRate,
                 SsimWeight = options.SsimWeight,
+                LossWeighting = options.LossWeighting,
+                InitialModel = options.InitialModel is { } initial ? InitialOf(initial) : null,
                 Command = command,
                 FinishedAt = finishedAt,
             },
@@ -42,5 +44,11 @@ public static class ModelWriter
             Files = new ModelFiles(new FileDigest(ModelFolder.WeightsFile, ""), new FileDigest(ModelFolder.OnnxFile, "")),
         };
         return ModelFolder.Write(folder, manifest, weightsPath, onnx);
+    }
+
+    private static InitialWeights InitialOf(string folder)
+    {
+        var model = ModelFolder.Load(folder);
+        return new InitialWeights(model.Manifest.Version, model.Manifest.Files.Weights.Sha256);
     }
 }

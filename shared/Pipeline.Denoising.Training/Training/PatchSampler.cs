@@ -4,8 +4,11 @@ using Pipeline.Imaging.Normalisation;
 
 namespace Pipeline.Denoising.Training.Training;
 
-/// <summary>A training batch in normalised units: inputs [B, C, P, P], targets [B, 1, P, P], optional loss mask.</summary>
-internal sealed record PatchBatch(float[] Inputs, float[] Targets, float[]? Mask);
+/// <summary>
+/// A training batch in normalised units: inputs [B, C, P, P], targets [B, 1, P, P], optional loss mask, and each
+/// patch's noise level in the same units (level x data range / the patch's normalisation scale).
+/// </summary>
+internal sealed record PatchBatch(float[] Inputs, float[] Targets, float[]? Mask, float[] NoiseLevels);
 
 /// <summary>
 /// Draws training patches on the fly: a series and slice weighted by foreground, a patch centred
@@ -43,6 +46,7 @@ internal sealed class PatchSampler
         var inputs = new float[b * c * p * p];
         var targets = new float[b * p * p];
         var mask = _options.Mode == TrainingOptions.Noise2Void ? new float[b * p * p] : null;
+        var noiseLevels = new float[b];
         for (var n = 0; n < b; n++)
         {
             var series = _series[Pick(random, _seriesWeights)];
@@ -57,6 +61,7 @@ internal sealed class PatchSampler
             var noiseRandom = new Random(random.Next());
 
             var mapping = IntensityNormalisation.Fit([NoisySample(image, scale, noise, _options.DataRange, noiseRandom)], _normalisation);
+            noiseLevels[n] = (float)(noise.Level * _options.DataRange / mapping.Scale);
             var clean = new float[p * p];
             var noisy = new float[p * p];
             for (var ch = 0; ch < c; ch++)
@@ -76,7 +81,7 @@ internal sealed class PatchSampler
                 BlindSpots(random, inputs.AsSpan((n * c + k) * p * p, p * p), mask.AsSpan(n * p * p, p * p), p);
             }
         }
-        return new PatchBatch(inputs, targets, mask);
+        return new PatchBatch(inputs, targets, mask, noiseLevels);
     }
 
     /// <summary>

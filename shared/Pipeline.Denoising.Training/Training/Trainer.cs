@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Denoising.Architectures;
 using Pipeline.Denoising.Export;
 using Pipeline.Denoising.Inference;
 using Pipeline.Denoising.Models;
@@ -45,7 +46,7 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
         // convolutions, on any thread count; the networks keep oneDNN to block-aligned ones (DenoisingNetwork.Convolve).
         set_num_threads(engineOptions.ResolvedThreads);
         manual_seed(options.Seed);
-        var network = DenoisingNetwork.Create(options.Architecture);
+        var network = options.InitialModel is { } initial ? LoadInitial(initial) : DenoisingNetwork.Create(options.Architecture);
         var normalisation = NormalisationSpec.Default.ToOptions();
         var sampler = new PatchSampler(options, training, normalisation);
         var validationSet = new ValidationSet(options, validation, normalisation);
@@ -149,15 +150,18 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
             var input = Tensors.Copy(batch.Inputs, b, c, p, p);
             var target = Tensors.Copy(batch.Targets, b, 1, p, p);
             var output = network.forward(input);
+            var squared = (output - target).square();
+            if (options.LossWeighting == TrainingOptions.NoiseRelativeLoss)
+                squared = squared / Tensors.Copy(batch.NoiseLevels.Select(s => s * s).ToArray(), b, 1, 1, 1);
             Tensor loss;
             if (batch.Mask is { } m)
             {
                 var mask = Tensors.Copy(m, b, 1, p, p);
-                loss = ((output - target).square() * mask).sum() / mask.sum();
+                loss = (squared * mask).sum() / mask.sum();
             }
             else
             {
-                loss = (output - target).square().mean();
+                loss = squared.mean();
             }
             if (ssimWindow is not null)
                 loss = loss + options.SsimWeight * (1 - Ssim(output, target, ssimWindow));
@@ -172,6 +176,18 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
         }
         optimizer.step();
         return value;
+    }
+
+    /// <summary>The verified weights of a model folder, refused unless its architecture is the one being trained.</summary>
+    private DenoisingNetwork LoadInitial(string folder)
+    {
+        var model = ModelFolder.Load(folder);
+        if (model.Manifest.Architecture != options.Architecture)
+            throw new ArgumentException(
+                $"Initial model '{folder}' is {Describe(model.Manifest.Architecture)}; this run trains {Describe(options.Architecture)}.");
+        _logger.LogInformation("Starting from the weights of model {Version} ({Folder})", model.Manifest.Version, folder);
+        return DenoisingNetwork.Load(options.Architecture, model.WeightsPath);
+        static string Describe(ArchitectureSpec spec) => JsonSerializer.Serialize(spec, ModelManifest.Json).ReplaceLineEndings(" ");
     }
 
     /// <summary>Scores the live weights through the production path: ONNX export and ONNX Runtime.</summary>

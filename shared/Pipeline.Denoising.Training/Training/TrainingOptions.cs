@@ -7,6 +7,8 @@ public sealed record TrainingOptions
 {
     public const string Supervised = "supervised";
     public const string Noise2Void = "noise2void";
+    public const string UniformLoss = "uniform";
+    public const string NoiseRelativeLoss = "noise-relative";
 
     public ArchitectureSpec Architecture { get; init; } = ArchitectureSpec.ResidualDenoiser();
 
@@ -45,6 +47,17 @@ public sealed record TrainingOptions
     /// <summary>Loss = MSE + SsimWeight * (1 - SSIM) in normalised units; 0 = plain MSE.</summary>
     public double SsimWeight { get; init; }
 
+    /// <summary>
+    /// How patches weigh in the MSE: "uniform", or "noise-relative": each patch's squared error divided by its noise
+    /// variance (the fraction of the noise power left). A uniform MSE is ruled by the noisiest patches (their errors are
+    /// tens of times larger), so a blind model neglects low noise; the relative one weighs every level's dB alike.
+    /// </summary>
+    public string LossWeighting { get; init; } = UniformLoss;
+
+    /// <summary>Model folder (hash-verified) whose weights start the run: fine-tuning with a fresh optimiser, schedule
+    /// and best. Its architecture must equal <see cref="Architecture"/>. Null = seeded random weights.</summary>
+    public string? InitialModel { get; init; }
+
     public int ValidateEvery { get; init; } = 100;
 
     /// <summary>Stop after this many validations without improvement (0 = never stop early).</summary>
@@ -70,6 +83,8 @@ public sealed record TrainingOptions
         Architecture.Validate();
         if (Mode is not (Supervised or Noise2Void))
             throw new ArgumentException($"Mode must be '{Supervised}' or '{Noise2Void}'.");
+        if (LossWeighting is not (UniformLoss or NoiseRelativeLoss))
+            throw new ArgumentException($"LossWeighting must be '{UniformLoss}' or '{NoiseRelativeLoss}'.");
         if (NoiseTypes.Count == 0 || MinLevel < 0 || MaxLevel < MinLevel)
             throw new ArgumentException("Noise needs at least one type and 0 <= MinLevel <= MaxLevel.");
         if (MinPeak <= 0 || MaxPeak < MinPeak || MaxPeak > 1)

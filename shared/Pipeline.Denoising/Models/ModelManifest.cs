@@ -70,9 +70,19 @@ public sealed record TrainingRecord
     public int BatchSize { get; init; }
     public double LearningRate { get; init; }
     public double SsimWeight { get; init; }
+
+    /// <summary>"uniform" MSE, or "noise-relative" (each patch's error divided by its noise variance).</summary>
+    public string LossWeighting { get; init; } = "uniform";
+
+    /// <summary>The model whose weights this run started from (fine-tuning); null = random initialisation.</summary>
+    public InitialWeights? InitialModel { get; init; }
+
     public string Command { get; init; } = "";
     public DateTimeOffset FinishedAt { get; init; }
 }
+
+/// <summary>Where fine-tuning started: the model version and the SHA-256 of its weights file.</summary>
+public sealed record InitialWeights(string Version, string WeightsSha256);
 
 /// <summary>One input of training: file, its SHA-256, the slice range used and its role (train/validation).</summary>
 public sealed record DataLineage(string Source, string Sha256, string Role, int FirstSlice, int LastSlice);

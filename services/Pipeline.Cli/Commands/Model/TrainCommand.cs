@@ -52,6 +52,10 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [CommandOption("--lr <LR>")] public double LearningRate { get; init; } = 1e-3;
         [CommandOption("--ssim <W>"), Description("Weight of the (1 - SSIM) loss term")]
         public double SsimWeight { get; init; }
+        [CommandOption("--loss-weighting <W>"), Description("uniform, or noise-relative (each patch's error divided by its noise variance)")]
+        public string LossWeighting { get; init; } = TrainingOptions.UniformLoss;
+        [CommandOption("--init <MODEL_DIR>"), Description("Start from this model's verified weights (same architecture); fresh optimiser, schedule and best")]
+        public string? Init { get; init; }
         [CommandOption("--foreground-bias <P>"), Description("Probability that a patch is centred on the head rather than anywhere")]
         public double ForegroundBias { get; init; } = 0.9;
         [CommandOption("--validate-every <N>")] public int ValidateEvery { get; init; } = 200;
@@ -86,6 +90,8 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             BatchSize = settings.Batch,
             LearningRate = settings.LearningRate,
             SsimWeight = settings.SsimWeight,
+            LossWeighting = settings.LossWeighting,
+            InitialModel = settings.Init,
             ForegroundBias = settings.ForegroundBias,
             ValidateEvery = settings.ValidateEvery,
             Seed = settings.Seed,
