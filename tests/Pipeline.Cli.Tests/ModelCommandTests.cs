@@ -1,8 +1,9 @@
 using System.Text.Json;
+using Pipeline.Testing;
 
 namespace Pipeline.Cli.Tests;
 
-/// <summary>The model evaluation and benchmark verbs, run as the real `pipeline` executable.</summary>
+/// <summary>The model training, evaluation and benchmark verbs, run as the real `pipeline` executable.</summary>
 public sealed class ModelCommandTests
 {
     [Fact]
@@ -35,6 +36,43 @@ public sealed class ModelCommandTests
         var run = PipelineCli.Run("model", "evaluate", "--noise", "rician", "--slices", "1");
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("error: noise spec 'rician' is not NAME:LEVEL", run.Stderr);
+    }
+
+    [Fact]
+    public void Train_reads_a_dicom_series_folder_and_fine_tunes_only_a_model_of_the_same_architecture()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"cli-train-{Guid.NewGuid():N}");
+        try
+        {
+            var data = Path.Combine(SampleData.SampleStudy, "t1"); // 16 DICOM slices
+            string[] tiny = ["--arch", "dncnn", "--depth", "2", "--width", "16", "--steps", "2", "--patch", "32", "--batch", "2",
+                "--validate-every", "2", "--threads", "1"];
+            var run = PipelineCli.Run(["model", "train", data, "--out", Path.Combine(folder, "a"), .. tiny]);
+            Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+            var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "a", "manifest.json"))).RootElement;
+            var lineage = manifest.GetProperty("training").GetProperty("data").EnumerateArray().ToArray();
+            // 16 slices: the lower 70 % (0-10) train, the next 10 % (11) validates.
+            Assert.Equal([("train", 0, 10), ("validation", 11, 11)], lineage.Select(l =>
+                (l.GetProperty("role").GetString(), l.GetProperty("firstSlice").GetInt32(), l.GetProperty("lastSlice").GetInt32())));
+            Assert.All(lineage, l => Assert.Equal(data, l.GetProperty("source").GetString()));
+            Assert.Matches("^[0-9a-f]{64}$", lineage[0].GetProperty("sha256").GetString());
+
+            var tuned = PipelineCli.Run(["model", "train", data, "--out", Path.Combine(folder, "b"), "--init", Path.Combine(folder, "a"), .. tiny]);
+            Assert.True(tuned.ExitCode == 0, tuned.Stdout + tuned.Stderr);
+            var initial = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "b", "manifest.json"))).RootElement
+                .GetProperty("training").GetProperty("initialModel");
+            Assert.Equal(manifest.GetProperty("version").GetString(), initial.GetProperty("version").GetString());
+
+            var wider = PipelineCli.Run(["model", "train", data, "--out", Path.Combine(folder, "c"), "--init", Path.Combine(folder, "a"),
+                .. tiny[..5], "32", .. tiny[6..]]);
+            Assert.Equal(1, wider.ExitCode);
+            Assert.Contains($"error: Initial model '{Path.Combine(folder, "a")}' is ", wider.Stderr);
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]

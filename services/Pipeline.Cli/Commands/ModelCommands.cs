@@ -12,11 +12,11 @@ internal static class ModelCommands
         {
             model.SetDescription("Train, export and run denoising models.");
             model.AddCommand<TrainCommand>("train")
-                .WithDescription("Train a denoising model on NIfTI volumes (slice-position split) and write a model folder.");
+                .WithDescription("Train a denoising model on NIfTI volumes or DICOM series folders (slice-position split) and write a model folder.");
             model.AddCommand<ExportCommand>("export")
             .WithDescription("Re-export model.onnx from a model folder's weights and refresh the manifest hashes.");
             model.AddCommand<DenoiseCommand>("denoise")
-            .WithDescription("Denoise a NIfTI volume (optionally adding seeded noise first) and write float32 raw slices.");
+            .WithDescription("Denoise a folder of DICOM files into derived DICOM series, or a NIfTI volume (optionally adding seeded noise first) into float32 raw slices.");
             model.AddCommand<EvaluateCommand>("evaluate")
             .WithDescription("Quality protocol: PSNR/SSIM of noisy input, NLM and median baselines and the model per noise level and scaling.");
         });

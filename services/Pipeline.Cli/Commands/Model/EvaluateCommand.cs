@@ -62,7 +62,7 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         {
             var levels = ParseLevels(settings.Noise);
             var model = ModelFolder.Load(settings.Model ?? DenoisingModel.DefaultFolder);
-            var volume = ReadVolume(settings.Data);
+            var volume = VolumeSource.Read(settings.Data);
             using var engine = ModelEngines.Open(model, new EngineOptions { Engine = settings.Engine, Threads = settings.Threads });
             var methods = new List<ISeriesDenoiser>();
             if (!settings.NoBaselines)
@@ -101,15 +101,6 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         if (parts.Length != 2 || parts[1].Length == 0)
             throw new FormatException($"noise spec '{spec}' is not NAME:LEVEL[,LEVEL...] (e.g. rician:0.05,0.10)");
         return parts[1].Split(',', StringSplitOptions.TrimEntries).Select(l => NoiseModel.Parse($"{parts[0]}:{l}")).ToArray();
-    }
-
-    private static Volume ReadVolume(string path)
-    {
-        if (Directory.Exists(path))
-            return SeriesInstance.ToVolume(SeriesInstance.ReadSeries(path));
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"no NIfTI file or DICOM folder at '{path}'");
-        return NiftiReader.Read(path).Volume;
     }
 
     private static void WriteTables(QualityReport report, double seconds)

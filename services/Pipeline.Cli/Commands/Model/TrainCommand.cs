@@ -1,12 +1,11 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Security.Cryptography;
 using Pipeline.Denoising.Architectures;
 using Pipeline.Denoising.Evaluation;
 using Pipeline.Denoising.Models;
 using Pipeline.Denoising.Training.Inference;
 using Pipeline.Denoising.Training.Training;
-using Pipeline.Imaging.Nifti;
+using Pipeline.Dicom;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -17,7 +16,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 {
     internal sealed class Settings : CommandSettings
     {
-        [CommandArgument(0, "<NIFTI>"), Description("Clean NIfTI volume(s) (.nii/.nii.gz), comma-separated")]
+        [CommandArgument(0, "<DATA>"), Description("Clean NIfTI volume(s) (.nii/.nii.gz) or DICOM series folders, comma-separated")]
         public string Inputs { get; init; } = "";
 
         [CommandOption("-o|--out <DIR>"), Description("Output model folder")]
@@ -73,6 +72,20 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        try
+        {
+            return Train(context, settings, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or DicomException or FormatException or ArgumentException
+                                       or ModelIntegrityException or NotSupportedException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int Train(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
         NativeAllocator.KeepFreedMemory();
         var levels = settings.Levels.Split('-').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var spec = ArchitectureSpec.ByName(settings.Architecture, settings.Depth, settings.Width, settings.Context,
@@ -104,8 +117,8 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         var lineage = new List<DataLineage>();
         foreach (var path in settings.Inputs.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            var volume = NiftiReader.Read(path).Volume;
-            var sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+            var volume = VolumeSource.Read(path);
+            var sha = VolumeSource.Sha256(path);
             // Spatially disjoint split by slice position: lower slices train, the next ones validate (the rest is
             // the evaluation protocol's test set).
             var split = SliceSplit.ByPosition(volume.Depth, settings.TrainFraction, settings.ValidationFraction);
