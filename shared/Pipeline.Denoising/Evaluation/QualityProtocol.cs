@@ -29,6 +29,19 @@ public sealed record QualityProtocolOptions
     public double ValidationFraction { get; init; } = SliceSplit.DefaultValidationFraction;
 
     public int Seed { get; init; } = 1;
+
+    /// <summary>
+    /// Where the scored slices come from: the test slices (the protocol), or the validation slices, so that a choice
+    /// between models or settings can be made by the same measure without ever reading the test set.
+    /// </summary>
+    public SplitPart Part { get; init; } = SplitPart.Test;
+}
+
+/// <summary>The held-out part of a <see cref="SliceSplit"/> that the protocol scores.</summary>
+public enum SplitPart
+{
+    Test,
+    Validation,
 }
 
 /// <summary>One noisy case: a scaling and a noise level, with the clean and noisy test slices (and their context).</summary>
@@ -64,7 +77,7 @@ public static class QualityProtocol
     }
 
     /// <summary>
-    /// The scored slices: among the test slices whose head fraction is at least the minimum, the i-th of n is
+    /// The scored slices: among the test (or validation) slices whose head fraction is at least the minimum, the i-th of n is
     /// candidate round(i (m - 1) / (n - 1)) (half away from zero).
     /// </summary>
     public static int[] SelectSlices(Volume volume, QualityProtocolOptions? options = null)
@@ -73,12 +86,13 @@ public static class QualityProtocol
         options ??= new QualityProtocolOptions();
         var split = SliceSplit.ByPosition(volume.Depth, options.TrainFraction, options.ValidationFraction);
         var threshold = HeadThreshold(volume, options);
-        var candidates = Enumerable.Range(split.TestFirst, split.TestLast - split.TestFirst + 1)
+        var (first, last) = options.Part == SplitPart.Validation ? (split.ValidationFirst, split.ValidationLast) : (split.TestFirst, split.TestLast);
+        var candidates = Enumerable.Range(first, last - first + 1)
             .Where(k => volume.Slices[k].Pixels.Count(v => v > threshold) >= options.MinForegroundFraction * volume.Slices[k].Pixels.Length)
             .ToArray();
         if (candidates.Length < options.SliceCount)
             throw new ArgumentException(
-                $"Only {candidates.Length} test slices (from {split.TestFirst}) have >= {options.MinForegroundFraction:P0} head; the protocol needs {options.SliceCount}.");
+                $"Only {candidates.Length} {options.Part.ToString().ToLowerInvariant()} slices (from {first}) have >= {options.MinForegroundFraction:P0} head; the protocol needs {options.SliceCount}.");
         if (options.SliceCount == 1)
             return [candidates[candidates.Length / 2]];
         return Enumerable.Range(0, options.SliceCount)

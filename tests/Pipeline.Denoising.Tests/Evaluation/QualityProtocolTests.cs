@@ -19,9 +19,11 @@ public sealed class QualityProtocolTests
         v = np.frombuffer(b, np.uint8, nx * ny * nz, off).reshape(nz, ny, nx).astype(np.float64)
         first = int(nz * 0.7) + int(nz * 0.1)
         thr = 0.1 * np.percentile(v[v > 0], 99.5)
-        cands = [k for k in range(first, nz) if (v[k] > thr).mean() >= 0.2]
-        sel = [cands[int(np.floor(i * (len(cands) - 1) / 11 + 0.5))] for i in range(12)]
-        print(json.dumps({"slices": sel, "peak": float(np.percentile(v[v > thr], 99.5)), "first": first}))
+        def select(lo, hi):
+            cands = [k for k in range(lo, hi) if (v[k] > thr).mean() >= 0.2]
+            return [cands[int(np.floor(i * (len(cands) - 1) / 11 + 0.5))] for i in range(12)]
+        print(json.dumps({"slices": select(first, nz), "validation": select(int(nz * 0.7), first),
+                          "peak": float(np.percentile(v[v > thr], 99.5)), "first": first}))
         """;
 
     [Fact]
@@ -36,6 +38,19 @@ public sealed class QualityProtocolTests
         Assert.Equal(expected.GetProperty("peak").GetDouble(), QualityProtocol.HeadPeak(volume), 9);
         Assert.Equal(expected.GetProperty("first").GetInt32(), SliceSplit.ByPosition(volume.Depth).TestFirst);
         Assert.All(slices, k => Assert.True(k > SliceSplit.ByPosition(volume.Depth).ValidationLast));
+    }
+
+    [Fact]
+    public void The_validation_part_selects_like_numpy_among_the_validation_slices_only()
+    {
+        var volume = ScikitImageBaselineTests.Colin.Value;
+        var expected = Python.Run(Oracle, ScikitImageBaselineTests.Colin27HighRes);
+
+        var slices = QualityProtocol.SelectSlices(volume, new QualityProtocolOptions { Part = SplitPart.Validation });
+
+        Assert.Equal(expected.GetProperty("validation").EnumerateArray().Select(e => e.GetInt32()), slices);
+        var split = SliceSplit.ByPosition(volume.Depth);
+        Assert.All(slices, k => Assert.InRange(k, split.ValidationFirst, split.ValidationLast));
     }
 
     [Fact]

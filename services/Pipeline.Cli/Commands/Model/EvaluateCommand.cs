@@ -42,6 +42,9 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 
         [CommandOption("--seed <S>")] public int Seed { get; init; } = 1;
 
+        [CommandOption("--split <PART>"), Description("test (the protocol) or validation (the same measure on the validation slices, for choosing between models)")]
+        public string Split { get; init; } = "test";
+
         [CommandOption("--slices <N>"), Description("Scored slices (the protocol: 12; fewer for a quick look)")]
         public int Slices { get; init; } = 12;
 
@@ -68,7 +71,10 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             if (!settings.NoBaselines)
                 methods.AddRange([new UnbiasedNonLocalMeans(), new MedianDenoiser()]);
             methods.Add(new SeriesDenoiser(engine, model.Manifest.Normalisation.ToOptions()));
-            var options = new QualityProtocolOptions { Seed = settings.Seed, SliceCount = settings.Slices };
+            var part = Enum.TryParse<SplitPart>(settings.Split, ignoreCase: true, out var p) && Enum.IsDefined(p)
+                ? p
+                : throw new FormatException($"--split '{settings.Split}' is not 'test' or 'validation'");
+            var options = new QualityProtocolOptions { Seed = settings.Seed, SliceCount = settings.Slices, Part = part };
             if (!settings.Json)
                 AnsiConsole.MarkupLineInterpolated(
                     $"model {model.Manifest.Version} ({model.Manifest.Architecture.Name}) on {engine.Name} {engine.Device}; data {settings.Data} ({volume.Width}x{volume.Height}x{volume.Depth})");
@@ -131,6 +137,7 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             json.WriteString("architecture", manifest.Architecture.Name);
             json.WriteString("data", settings.Data);
             json.WriteNumber("seed", settings.Seed);
+            json.WriteString("split", settings.Split.ToLowerInvariant());
             json.WriteString("engine", settings.Engine);
             json.WriteStartArray("slices");
             foreach (var k in report.Slices)
