@@ -57,6 +57,8 @@ public sealed partial class IngestProcessor(
             return;
         }
 
+        // Listings (at start, every reconcile interval, and of a manifest's folder) meet objects already read.
+        if (_assembler.HasSeen(obj, etag)) return;
         InstanceHeader header;
         try
         {

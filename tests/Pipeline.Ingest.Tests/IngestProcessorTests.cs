@@ -45,8 +45,8 @@ public sealed class IngestProcessorTests : IAsyncLifetime
         Directory.Delete(_root, recursive: true);
     }
 
-    private IngestProcessor NewProcessor() =>
-        new(_store, _harness.Bus, Options.Create(_options), new ModelRegistry(_store, new ModelRegistryOptions()),
+    private IngestProcessor NewProcessor(IObjectStore? store = null) =>
+        new(store ?? _store, _harness.Bus, Options.Create(_options), new ModelRegistry(_store, new ModelRegistryOptions()),
             Options.Create(new ModelRegistrySettings()), _clock, NullLogger<IngestProcessor>.Instance);
 
     private static byte[] Slice(int instanceNumber, double z, string series = Series, int privateBytes = 0, string study = Study)
@@ -141,6 +141,49 @@ public sealed class IngestProcessorTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromMinutes(2));
 
         Assert.Equal(0, await processor.PublishDueAsync(default));
+    }
+
+    [Fact]
+    public async Task A_header_is_read_once_however_often_events_and_listings_meet_the_same_object()
+    {
+        await Put("s/1.dcm", Slice(1, 0));
+        await Put("s/2.dcm", Slice(2, 1));
+        var reads = new ReadCountingStore(_store);
+        var processor = NewProcessor(reads);
+        var first = new ObjectRef("incoming", "s/1.dcm");
+        await processor.ObserveAsync(first, (await _store.StatAsync("incoming", "s/1.dcm")).ETag, null, default); // its bucket event
+        Assert.Equal(1, reads.Reads("s/1.dcm"));
+
+        await processor.ReconcileAsync("", default);
+        await processor.ReconcileAsync("", default);
+
+        Assert.Equal((1, 1), (reads.Reads("s/1.dcm"), reads.Reads("s/2.dcm")));
+        await Put("s/2.dcm", Slice(2, 2)); // re-uploaded: a new ETag is a new object
+        await processor.ReconcileAsync("", default);
+        Assert.Equal((1, 2), (reads.Reads("s/1.dcm"), reads.Reads("s/2.dcm")));
+    }
+
+    /// <summary>Counts reads per key; everything else goes to the inner store.</summary>
+    private sealed class ReadCountingStore(IObjectStore inner) : IObjectStore
+    {
+        private readonly Dictionary<string, int> _reads = [];
+
+        public int Reads(string key) => _reads.GetValueOrDefault(key);
+
+        public Task<Stream> OpenReadAsync(string bucket, string key, ByteRange? range = null, CancellationToken cancellationToken = default)
+        {
+            _reads[key] = Reads(key) + 1;
+            return inner.OpenReadAsync(bucket, key, range, cancellationToken);
+        }
+
+        public Task EnsureBucketAsync(string bucket, CancellationToken cancellationToken = default) => inner.EnsureBucketAsync(bucket, cancellationToken);
+        public Task PutAsync(string bucket, string key, Stream content, ObjectWriteOptions? options = null, CancellationToken cancellationToken = default) =>
+            inner.PutAsync(bucket, key, content, options, cancellationToken);
+        public Task<ObjectInfo?> TryStatAsync(string bucket, string key, CancellationToken cancellationToken = default) => inner.TryStatAsync(bucket, key, cancellationToken);
+        public IAsyncEnumerable<ListedObject> ListAsync(string bucket, string prefix = "", CancellationToken cancellationToken = default) => inner.ListAsync(bucket, prefix, cancellationToken);
+        public Task DeleteAsync(string bucket, string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(bucket, key, cancellationToken);
+        public Task CopyAsync(string sourceBucket, string sourceKey, string destinationBucket, string destinationKey, CancellationToken cancellationToken = default) =>
+            inner.CopyAsync(sourceBucket, sourceKey, destinationBucket, destinationKey, cancellationToken);
     }
 
     [Fact]

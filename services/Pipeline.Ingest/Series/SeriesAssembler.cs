@@ -54,6 +54,9 @@ public sealed class SeriesAssembler(TimeSpan quietPeriod)
         return true;
     }
 
+    /// <summary>True when this exact object (same ETag) was already recorded: its header need not be read again.</summary>
+    public bool HasSeen(ObjectRef obj, string? etag) => _seenObjects.TryGetValue(obj, out var seenEtag) && seenEtag == etag;
+
     /// <summary>Records an object that is not a readable DICOM instance, so a manifest listing it is satisfied.</summary>
     public bool ObserveUnreadable(ObjectRef obj, string? etag) => ObserveObject(obj, etag);
 
@@ -105,7 +108,7 @@ public sealed class SeriesAssembler(TimeSpan quietPeriod)
 
     private bool ObserveObject(ObjectRef obj, string? etag)
     {
-        if (_seenObjects.TryGetValue(obj, out var seenEtag) && seenEtag == etag) return false;
+        if (HasSeen(obj, etag)) return false;
         _seenObjects[obj] = etag;
         return true;
     }
