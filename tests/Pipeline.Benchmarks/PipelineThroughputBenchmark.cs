@@ -22,20 +22,25 @@ using Pipeline.Imaging.Samples;
 using Pipeline.Ingest;
 using Pipeline.Ingest.Notifications;
 using Pipeline.Storage;
+using Pipeline.Testing;
 using RabbitMQ.Client;
 
 namespace Pipeline.Benchmarks;
 
 /// <summary>
 /// End-to-end slices/s of ingest + one denoise worker (the services' own registrations) through the real RabbitMQ and
-/// S3 server of `infra/test-servers/start.sh`, from the start of a drop to the last completion marker, against the bare
-/// inference of the same model on the same slices in the same run (measured before and after, averaged), and where the
-/// pipeline's wall time went (engine busy and idle, worker steps, CPU seconds of each process):
-/// `pipeline [--series 12] [--slices 48] [--quick] [--threads 2] [--jobs 2] [--listing] [--settings .test-servers/settings.json]`.
-/// The default backlog (576 slices) makes the fixed latency of a drop (listing, first fetch, last write) small
-/// against the steady state; `--quick` (3 x 16) only checks that it runs. The uploader plays the store's bucket events
-/// (see <see cref="StoreEvents"/>); `--listing` leaves ingest to find objects by listing the bucket every second;
-/// `--jobs` sets the worker's ConcurrentJobs.
+/// S3 server of `infra/test-servers/start.sh`, from the first upload of a drop to the last completion marker, against the
+/// bare inference of the same model on the same slices in the same run (measured before and after, averaged), and where
+/// the pipeline's wall time went (engine busy and idle, worker steps, CPU seconds of each process). Two placements:
+/// co-located (ingest, uploader and worker in this process, sharing every core with the servers: one small machine) and
+/// dedicated (the worker executable as its own process pinned to one core with a 1-thread engine, bare inference pinned
+/// to the same core with the same threads, servers, ingest and uploader pinned to the other cores: a worker host).
+/// `pipeline [--series 12] [--slices 48] [--quick] [--threads 2] [--jobs 2] [--listing] [--placement both|colocated|dedicated]
+/// [--worker-core N] [--settings .test-servers/settings.json]`.
+/// The default backlog (576 slices) makes the fixed latency of a drop (first job, last write) small against the steady
+/// state; `--quick` (3 x 16) only checks that it runs. The uploader plays the store's bucket events (see
+/// <see cref="StoreEvents"/>); `--listing` leaves ingest to find objects by listing the bucket every second; `--jobs` sets
+/// the worker's ConcurrentJobs; `--threads` the co-located engine's threads (the dedicated engine has one).
 /// </summary>
 public sealed class PipelineThroughputBenchmark : IBenchmark
 {
@@ -49,12 +54,27 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
 
     public async Task<int> RunAsync(string[] args)
     {
+        var threads = Arguments.Int(args, "threads", 2);
+        if (Arguments.Get(args, "bare-child") is { } plan) return BareChild(plan, threads, Arguments.Int(args, "core", 0));
+
         var quick = Arguments.Flag(args, "quick");
         var seriesCount = Arguments.Int(args, "series", quick ? 3 : 12);
         var slices = Arguments.Int(args, "slices", quick ? 16 : 48);
-        var threads = Arguments.Int(args, "threads", 2);
         var listing = Arguments.Flag(args, "listing");
         var jobs = Arguments.Int(args, "jobs", new DenoiseWorkerOptions().ConcurrentJobs);
+        var placement = Arguments.Get(args, "placement", "both");
+        var workerCore = Arguments.Int(args, "worker-core", Environment.ProcessorCount - 1);
+        if (placement is not ("both" or "colocated" or "dedicated"))
+        {
+            Console.Error.WriteLine("--placement is both, colocated or dedicated");
+            return 2;
+        }
+        var dedicated = placement != "colocated";
+        if (dedicated && (Environment.ProcessorCount < 2 || workerCore < 0 || workerCore >= Environment.ProcessorCount))
+        {
+            Console.Error.WriteLine($"the dedicated placement needs 2 cores or more and --worker-core in 0..{Environment.ProcessorCount - 1}");
+            return 2;
+        }
         var settingsPath = Arguments.Get(args, "settings") ?? Path.Combine(RepositoryRoot(), ".test-servers", "settings.json");
         if (!File.Exists(settingsPath))
         {
@@ -62,6 +82,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             return 1;
         }
         var servers = JsonSerializer.Deserialize<ServerSettings>(await File.ReadAllBytesAsync(settingsPath), new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        var serverState = Path.GetDirectoryName(Path.GetFullPath(settingsPath))!;
 
         var work = Directory.CreateTempSubdirectory("bench-pipeline-").FullName;
         try
@@ -79,38 +100,75 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             var series = Enumerable.Range(0, seriesCount)
                 .Select(s => WriteSeries(volume, FirstSlice + s % slabs * slices, slices, seed: 1000 + s, Path.Combine(work, $"s{s}"))).ToList();
             var total = seriesCount * slices;
-            var (width, height) = (volume.Width, volume.Height);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{seriesCount} series x {slices} slices ({width}x{height}, rician 5%), bundled model, {threads} threads, one worker holding {jobs} jobs, {(listing ? "1 s listing" : "bucket events")}"));
+            Console.WriteLine(F($"{seriesCount} series x {slices} slices ({volume.Width}x{volume.Height}, rician 5%), bundled model, one worker holding {jobs} jobs, {(listing ? "1 s listing" : "bucket events")}"));
+            Console.WriteLine(F($"load average before: {LoadAverage()}"));
 
-            var (bare1, bareCpu1) = BareInference(warmUp, series, threads);
-            var run = await PipelineAsync(servers, Path.GetDirectoryName(Path.GetFullPath(settingsPath))!, warmUp, series, threads, listing, jobs);
-            var (bare2, bareCpu2) = BareInference(warmUp, series, threads);
-            var bare = (bare1 + bare2) / 2;
-            var bareCpu = (bareCpu1 + bareCpu2) / 2;
-
-            string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-            Console.WriteLine(F($"bare inference     {total / bare1:F2} then {total / bare2:F2} slices/s (mean {total / bare:F2}: {bare:F1} s)"));
-            Console.WriteLine(F($"pipeline (drop->marker) {total / run.Seconds:F2} slices/s ({run.Seconds:F1} s for {total} slices)"));
-            Console.WriteLine(F($"ratio pipeline / bare inference: {bare / run.Seconds:F2} (goal >= 0.90)"));
-            Console.WriteLine("where the pipeline's wall time went (s from the first upload):");
-            Console.WriteLine(F($"  uploads done {run.UploadsDone:F1}, jobs published {run.FirstJob:F1} to {run.LastJob:F1}, engine first busy {run.Engine[0].Start:F1}, last idle {run.Engine[^1].End:F1}, last marker {run.Seconds:F1}"));
-            var busy = run.Engine.Sum(e => e.End - e.Start);
-            var gaps = run.Engine.Zip(run.Engine.Skip(1), (x, y) => Math.Max(0, y.Start - x.End)).Sum(); // measured apart: a hair of overlap is clock noise
-            Console.WriteLine(F($"  engine busy {busy:F1} ({busy / run.Seconds:P0} of wall; bare needs {bare:F1}); idle {run.Engine[0].Start:F1} before the first job, {gaps:F1} between jobs, {run.Seconds - run.Engine[^1].End:F1} after the last"));
-            Console.WriteLine("  engine s per job, in order: " + string.Join(" ", run.Engine.Select(e => F($"{e.End - e.Start:F2}"))) + F($" (bare: {bare / series.Count:F2} per series)"));
-            Console.WriteLine("  worker steps summed over jobs: " + string.Join(", ", run.Steps.Select(s => F($"{s.Key} {s.Value:F1}"))));
-            // CPU time per slice depends far less on what else runs on a shared machine than wall time does.
-            var ms = 1000.0 / total;
-            var own = run.Cpu.Process + run.Cpu.S3 + run.Cpu.Broker;
-            Console.WriteLine(F($"CPU ms per slice: bare inference {bareCpu * ms:F0}; pipeline {own * ms:F0} = {own / bareCpu:F2}x (this process: uploads, ingest, worker {run.Cpu.Process * ms:F0}, s3rver {run.Cpu.S3 * ms:F0}, RabbitMQ {run.Cpu.Broker * ms:F0})"));
-            Console.WriteLine(F($"  GC pauses in this process {run.GcPauses:F2} s ({run.Gen2Collections} gen2 collections)"));
-            Console.WriteLine(F($"  CPU s (of {run.Cpu.Available:F0} on {Environment.ProcessorCount} cores): this process (uploads, ingest, worker) {run.Cpu.Process:F1}, s3rver {run.Cpu.S3:F1}, RabbitMQ {run.Cpu.Broker:F1}, rest of the machine {run.Cpu.Other:F1} (niced {run.Cpu.Niced:F1})"));
+            if (placement != "dedicated")
+            {
+                Console.WriteLine();
+                Console.WriteLine(F($"== co-located: uploader, ingest and worker in this process, engine {threads} threads, all {Environment.ProcessorCount} cores shared with s3rver and RabbitMQ (one small machine)"));
+                var bare1 = BareInference(Files(warmUp), series.Select(Files).ToList(), threads);
+                var run = await PipelineAsync(servers, serverState, warmUp, series, threads, listing, jobs, workerCore: null);
+                var bare2 = BareInference(Files(warmUp), series.Select(Files).ToList(), threads);
+                Report(total, series.Count, bare1, bare2, run);
+            }
+            if (dedicated)
+            {
+                var others = string.Join(',', Enumerable.Range(0, Environment.ProcessorCount).Where(c => c != workerCore));
+                Console.WriteLine();
+                Console.WriteLine(F($"== dedicated worker core: the worker process and bare inference on core {workerCore}, engine 1 thread; s3rver, RabbitMQ, uploader and ingest (this process) on cores {others} (a worker host)"));
+                using var pinned = CorePinning.Apply(others, serverState);
+                var planFile = Path.Combine(work, "bare-plan.json");
+                await File.WriteAllBytesAsync(planFile, JsonSerializer.SerializeToUtf8Bytes(new BarePlan([.. Files(warmUp)], [.. series.Select(s => Files(s).ToArray())])));
+                var bare1 = await BareInferenceOnCoreAsync(planFile, workerCore);
+                var run = await PipelineAsync(servers, serverState, warmUp, series, threads: 1, listing, jobs, workerCore);
+                var bare2 = await BareInferenceOnCoreAsync(planFile, workerCore);
+                Report(total, series.Count, bare1, bare2, run);
+            }
+            Console.WriteLine(F($"load average after: {LoadAverage()}"));
             return 0;
         }
         finally
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+    private static IReadOnlyList<string> Files(WrittenSeries series) => series.Files;
+
+    /// <summary>Prints one placement's figures: bare inference, pipeline, ratio, where the wall time and the CPU went.</summary>
+    private static void Report(int total, int seriesCount, Bare bare1, Bare bare2, PipelineRun run)
+    {
+        var bare = (bare1.Seconds + bare2.Seconds) / 2;
+        var bareCpu = (bare1.Cpu + bare2.Cpu) / 2;
+        Console.WriteLine(F($"bare inference     {total / bare1.Seconds:F2} then {total / bare2.Seconds:F2} slices/s (mean {total / bare:F2}: {bare:F1} s)"));
+        Console.WriteLine(F($"pipeline (drop->marker) {total / run.Seconds:F2} slices/s ({run.Seconds:F1} s for {total} slices)"));
+        Console.WriteLine(F($"ratio pipeline / bare inference: {bare / run.Seconds:F2} (goal >= 0.90)"));
+        Console.WriteLine("where the pipeline's wall time went (s from the first upload):");
+        Console.WriteLine(F($"  uploads done {run.UploadsDone:F1}, jobs published {run.FirstJob:F1} to {run.LastJob:F1}, engine first busy {run.Engine[0].Start:F1}, last idle {run.Engine[^1].End:F1}, last marker {run.Seconds:F1}"));
+        var busy = run.Engine.Sum(e => e.End - e.Start);
+        var gaps = run.Engine.Zip(run.Engine.Skip(1), (x, y) => Math.Max(0, y.Start - x.End)).Sum(); // measured apart: a hair of overlap is clock noise
+        Console.WriteLine(F($"  engine busy {busy:F1} ({busy / run.Seconds:P0} of wall; bare needs {bare:F1}); idle {run.Engine[0].Start:F1} before the first job, {gaps:F1} between jobs, {run.Seconds - run.Engine[^1].End:F1} after the last"));
+        Console.WriteLine("  engine s per job, in order: " + string.Join(" ", run.Engine.Select(e => F($"{e.End - e.Start:F2}"))) + F($" (bare: {bare / seriesCount:F2} per series)"));
+        Console.WriteLine("  worker steps summed over jobs: " + string.Join(", ", run.Steps.Select(s => F($"{s.Key} {s.Value:F1}"))));
+        // CPU time per slice depends far less on what else runs on a shared machine than wall time does.
+        var ms = 1000.0 / total;
+        var cpu = run.Cpu;
+        var own = cpu.Process + cpu.Worker + cpu.S3 + cpu.Broker;
+        var worker = cpu.Worker > 0 ? F($"worker process {cpu.Worker * ms:F0}, uploads + ingest (this process) {cpu.Process * ms:F0}") : F($"this process: uploads, ingest, worker {cpu.Process * ms:F0}");
+        Console.WriteLine(F($"CPU ms per slice: bare inference {bareCpu * ms:F0}; pipeline {own * ms:F0} = {own / bareCpu:F2}x ({worker}, s3rver {cpu.S3 * ms:F0}, RabbitMQ {cpu.Broker * ms:F0})"));
+        if (cpu.Worker > 0)
+        {
+            // Other agents' or niced work on the pinned core slows both figures; shown so a run on a busy machine is recognised.
+            var bareOthers = (bare1.CoreBusy - bare1.Cpu + bare2.CoreBusy - bare2.Cpu) / 2;
+            Console.WriteLine(F($"  worker process / bare inference CPU: {cpu.Worker / bareCpu:F2}x; the worker's core: busy {cpu.WorkerCoreBusy:F1} s of the pipeline's {run.Seconds:F1}, other processes' {cpu.WorkerCoreBusy - cpu.Worker:F1} s of it (during bare inference: {bareOthers:F1} s of {bare:F1})"));
+        }
+        Console.WriteLine(F($"  GC pauses in this process {run.GcPauses:F2} s ({run.Gen2Collections} gen2 collections)"));
+        Console.WriteLine(F($"  CPU s (of {cpu.Available:F0} on {Environment.ProcessorCount} cores): this process {cpu.Process:F1}, worker process {cpu.Worker:F1}, s3rver {cpu.S3:F1}, RabbitMQ {cpu.Broker:F1}, rest of the machine {cpu.Other:F1} (niced {cpu.Niced:F1})"));
     }
 
     private static WrittenSeries WriteSeries(Volume volume, int first, int count, int seed, string folder)
@@ -121,8 +179,14 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         return SampleSeries.Write(SampleSeries.AddNoise(stored, noise, seed, options.BitsStored), folder, options, SampleSeries.NoisyKind(noise, seed), seriesNumber: 2);
     }
 
+    /// <summary>Wall and CPU seconds of one bare inference pass, and how long its core was busy meanwhile (pinned passes).</summary>
+    private sealed record Bare(double Seconds, double Cpu, double CoreBusy = double.NaN);
+
+    /// <summary>The slices a bare-inference child process denoises: the warm-up series, then every series, files in slice order.</summary>
+    private sealed record BarePlan(string[] WarmUp, string[][] Series);
+
     /// <summary>Seconds (and CPU seconds of this process) the worker's engine settings take to denoise every series, slices decoded beforehand.</summary>
-    private static (double Seconds, double Cpu) BareInference(WrittenSeries warmUp, IReadOnlyList<WrittenSeries> series, int threads)
+    private static Bare BareInference(IReadOnlyList<string> warmUp, IReadOnlyList<IReadOnlyList<string>> series, int threads, int? core = null)
     {
         var model = ModelFolder.Load(DenoisingModel.DefaultFolder);
         var defaults = new DenoiseWorkerOptions();
@@ -130,13 +194,13 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             new TilingOptions { BatchSize = defaults.BatchSize, TileSize = defaults.TileSize });
         try
         {
-            static List<Image> Decode(WrittenSeries s) => s.Files.Select(f => DicomImages.ToImage(DicomFile.Open(f))).ToList();
+            static List<Image> Decode(IEnumerable<string> files) => files.Select(f => DicomImages.ToImage(DicomFile.Open(f))).ToList();
             denoiser.Denoise(Decode(warmUp));
             var images = series.Select(Decode).ToList();
-            var cpu = CpuSample.ProcessSeconds();
+            var (cpu, busy) = (CpuSample.ProcessSeconds(), core is { } c ? CpuSample.CoreBusySeconds(c) : double.NaN);
             var watch = Stopwatch.StartNew();
             foreach (var one in images) denoiser.Denoise(one);
-            return (watch.Elapsed.TotalSeconds, CpuSample.ProcessSeconds() - cpu);
+            return new Bare(watch.Elapsed.TotalSeconds, CpuSample.ProcessSeconds() - cpu, core is { } d ? CpuSample.CoreBusySeconds(d) - busy : double.NaN);
         }
         finally
         {
@@ -144,30 +208,97 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         }
     }
 
+    /// <summary>`pipeline --bare-child plan.json --threads 1 --core N`: bare inference in a process of its own, pinned to core N by its parent.</summary>
+    private static int BareChild(string planFile, int threads, int core)
+    {
+        var plan = JsonSerializer.Deserialize<BarePlan>(File.ReadAllBytes(planFile))!;
+        var bare = BareInference(plan.WarmUp, plan.Series, threads, core);
+        Console.WriteLine(F($"bare-inference {bare.Seconds:R} {bare.Cpu:R} {bare.CoreBusy:R}"));
+        return 0;
+    }
+
+    /// <summary>Bare inference with one engine thread in a child process pinned to <paramref name="core"/>, as the worker process is.</summary>
+    private static async Task<Bare> BareInferenceOnCoreAsync(string planFile, int core)
+    {
+        // This benchmark, started again: the apphost directly, or `dotnet` with this assembly.
+        var self = Environment.ProcessPath!;
+        List<string> command = ["taskset", "-c", core.ToString(CultureInfo.InvariantCulture), self];
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") command.Add(typeof(PipelineThroughputBenchmark).Assembly.Location);
+        command.AddRange(["pipeline", "--bare-child", planFile, "--threads", "1", "--core", core.ToString(CultureInfo.InvariantCulture)]);
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in command.Skip(1)) start.ArgumentList.Add(argument);
+        using var child = Process.Start(start)!;
+        var output = await child.StandardOutput.ReadToEndAsync();
+        await child.WaitForExitAsync();
+        var line = output.Split('\n').LastOrDefault(l => l.StartsWith("bare-inference ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"bare inference child exited {child.ExitCode}: {output}");
+        var parts = line.Split(' ');
+        return new Bare(double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture), double.Parse(parts[3], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// Pins this process (every thread; threads started later inherit it) and the test servers' process groups to
+    /// <c>cores</c> with taskset, so the worker's core is left to the worker; Dispose gives them every core back.
+    /// </summary>
+    private sealed class CorePinning : IDisposable
+    {
+        private readonly List<int> _pids;
+
+        private CorePinning(List<int> pids) => _pids = pids;
+
+        public static CorePinning Apply(string cores, string serverState)
+        {
+            var pids = new List<int> { Environment.ProcessId };
+            foreach (var group in new[] { "s3rver", "rabbitmq" })
+                pids.AddRange(CpuSample.GroupMembers(Path.Combine(serverState, group, "server.pgid")));
+            Pin(pids, cores);
+            return new CorePinning(pids);
+        }
+
+        public void Dispose() => Pin(_pids, $"0-{Environment.ProcessorCount - 1}");
+
+        private static void Pin(IEnumerable<int> pids, string cores)
+        {
+            foreach (var pid in pids)
+            {
+                using var taskset = Process.Start(new ProcessStartInfo("taskset", ["-a", "-p", "-c", cores, pid.ToString(CultureInfo.InvariantCulture)])
+                    { RedirectStandardOutput = true, UseShellExecute = false })!;
+                taskset.StandardOutput.ReadToEnd();
+                taskset.WaitForExit();
+                if (taskset.ExitCode != 0 && pid == Environment.ProcessId)
+                    throw new InvalidOperationException($"taskset failed ({taskset.ExitCode}): cannot pin this process");
+                // A server helper process that ended meanwhile is no error.
+            }
+        }
+    }
+
     /// <summary>The engine's busy intervals, in seconds from the first upload.</summary>
     private sealed record Interval(double Start, double End);
 
-    /// <summary>CPU seconds spent while the pipeline ran: by this process, by each server, by everything else.</summary>
-    private sealed record CpuSeconds(double Available, double Process, double S3, double Broker, double Other, double Niced);
+    /// <summary>CPU seconds spent while the pipeline ran: by this process, the worker process (dedicated placement), each
+    /// server, everything else; and how long the worker's core was busy (dedicated placement).</summary>
+    private sealed record CpuSeconds(double Available, double Process, double Worker, double S3, double Broker, double Other, double Niced, double WorkerCoreBusy);
 
     private sealed record PipelineRun(double Seconds, double UploadsDone, double FirstJob, double LastJob, IReadOnlyList<Interval> Engine,
         SortedDictionary<string, double> Steps, CpuSeconds Cpu, double GcPauses, int Gen2Collections);
 
     /// <summary>
-    /// Ingest and one worker in one host on the servers (fresh buckets, the broker's default virtual host). Each series
-    /// is uploaded with a manifest naming its instances, so it completes at once (no quiet period). s3rver sends no bucket
-    /// events: the uploader publishes each object's event to the broker as MinIO would, and ingest keeps its production
-    /// listing interval; with <paramref name="listing"/> there are no events and ingest lists the bucket every second
-    /// (every listing reads every object's metadata in s3rver). Times from the first upload to the last marker; the engine's
-    /// busy intervals come from the worker's "denoise" step (meter Pipeline.DenoiseWorker), jobs published from ingest's
-    /// "ingest.series-complete" spans.
+    /// Ingest and one worker on the servers (fresh buckets, the broker's default virtual host): with
+    /// <paramref name="workerCore"/> null, both in one host in this process; else ingest here and the worker executable
+    /// (services/Pipeline.DenoiseWorker, configured by environment variables as deployed) as its own process pinned to
+    /// that core. Each series is uploaded with a manifest naming its instances, so it completes at once (no quiet period).
+    /// s3rver sends no bucket events: the uploader publishes each object's event to the broker as MinIO would, and ingest
+    /// keeps its production listing interval; with <paramref name="listing"/> there are no events and ingest lists the
+    /// bucket every second (every listing reads every object's metadata in s3rver). Times from the first upload to the
+    /// last marker; the engine's busy intervals come from the markers (completion time and step timings), jobs published
+    /// from ingest's "ingest.series-complete" spans, finished series from the workers' <see cref="SeriesDenoised"/> events.
     /// </summary>
-    private static async Task<PipelineRun> PipelineAsync(ServerSettings servers, string serverState, WrittenSeries warmUp, IReadOnlyList<WrittenSeries> series, int threads, bool listing, int concurrentJobs)
+    private static async Task<PipelineRun> PipelineAsync(ServerSettings servers, string serverState, WrittenSeries warmUp, IReadOnlyList<WrittenSeries> series,
+        int threads, bool listing, int concurrentJobs, int? workerCore)
     {
         var id = Guid.NewGuid().ToString("N")[..8];
         var (input, output) = ($"bench-in-{id}", $"bench-out-{id}");
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "Pipeline.Benchmarks" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Bus:Transport"] = "RabbitMq",
             ["Bus:RabbitMq:Host"] = servers.RabbitMq.Host,
@@ -185,58 +316,51 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             ["DenoiseWorker:OutputBucket"] = output,
             ["DenoiseWorker:Engine:Device"] = "Cpu",
             ["DenoiseWorker:Engine:Threads"] = threads.ToString(CultureInfo.InvariantCulture),
+            ["DenoiseWorker:ConcurrentJobs"] = concurrentJobs.ToString(CultureInfo.InvariantCulture),
             ["ModelRegistry:Bucket"] = $"bench-models-{id}",
             ["ModelRegistry:CacheFolder"] = Path.Combine(Path.GetTempPath(), $"bench-models-{id}"),
-        });
-        if (listing) builder.Configuration["Ingest:ReconcileInterval"] = "00:00:01";
-        builder.Configuration["DenoiseWorker:ConcurrentJobs"] = concurrentJobs.ToString(CultureInfo.InvariantCulture);
+        };
+        if (listing) settings["Ingest:ReconcileInterval"] = "00:00:01";
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "Pipeline.Benchmarks" });
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.AddFilter(_ => false);
         builder.Services.Configure<MassTransitHostOptions>(bus => bus.WaitUntilStarted = true); // the event queue exists before the first drop
+        var denoised = new DenoisedSeries();
+        builder.Services.AddSingleton(denoised);
         builder.AddServiceDefaults(bus =>
         {
             bus.AddIngestConsumers();
-            bus.AddDenoiseWorkerConsumers();
+            if (workerCore is null) bus.AddDenoiseWorkerConsumers();
+            bus.AddConsumer<DenoisedSeriesConsumer>().Endpoint(e =>
+            {
+                e.Name = $"bench-denoised-{id}";
+                e.Temporary = true;
+            });
         });
         builder.AddObjectStore();
         builder.AddIngest();
-        builder.AddDenoiseWorker();
+        if (workerCore is null) builder.AddDenoiseWorker();
         using var host = builder.Build();
         var store = (IObjectStore)host.Services.GetService(typeof(IObjectStore))!;
         await store.EnsureBucketAsync(input);
         await host.StartAsync();
+        await using var worker = workerCore is { } core
+            ? ServiceProcess.Start("worker", "Pipeline.DenoiseWorker", new Dictionary<string, string?>(settings)
+            {
+                ["ModelRegistry:CacheFolder"] = settings["ModelRegistry:CacheFolder"] + "-worker",
+            }, ["taskset", "-c", core.ToString(CultureInfo.InvariantCulture)])
+            : null;
         await using var events = listing ? null : await StoreEvents.ConnectAsync(servers.RabbitMq);
         try
         {
+            if (worker is not null) await worker.WaitReadyAsync(TimeSpan.FromSeconds(90));
             // Warm-up: registry bootstrap, model fetch and session creation are not throughput.
             await DropAsync(store, events, input, "warm-up/", warmUp);
-            await WaitForMarkersAsync(store, output, [warmUp]);
+            await denoised.WaitForAsync([warmUp.SeriesInstanceUid], TimeSpan.FromMinutes(5));
 
             var started = DateTimeOffset.UtcNow;
             double Since(DateTimeOffset t) => (t - started).TotalSeconds;
-            var engine = new List<Interval>();
             var jobs = new List<double>();
-            using var steps = new MeterListener
-            {
-                InstrumentPublished = (instrument, listener) =>
-                {
-                    if (instrument.Meter.Name == "Pipeline.DenoiseWorker" && instrument.Name is "pipeline.denoise.step_duration" or "pipeline.denoise.series")
-                        listener.EnableMeasurementEvents(instrument);
-                },
-            };
-            steps.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
-            {
-                foreach (var tag in tags)
-                    if (tag is { Key: "step", Value: "denoise" })
-                        lock (engine) engine.Add(new Interval(Since(DateTimeOffset.UtcNow) - seconds, Since(DateTimeOffset.UtcNow)));
-            });
-            // Series written (counted after the marker): polling the store for markers would load s3rver (~2.5 CPU ms a request).
-            var remaining = series.Count;
-            var allWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            steps.SetMeasurementEventCallback<long>((_, _, _, _) =>
-            {
-                if (Interlocked.Decrement(ref remaining) == 0) allWritten.TrySetResult();
-            });
-            steps.Start();
             using var spans = new ActivityListener
             {
                 ShouldListenTo = source => source.Name == "Pipeline.Ingest",
@@ -247,27 +371,73 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
                 },
             };
             ActivitySource.AddActivityListener(spans);
-            var cpuBefore = CpuSample.Take(serverState);
+            var cpuBefore = CpuSample.Take(serverState, worker?.Id, workerCore);
             var (pausedBefore, gen2Before) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
 
             for (var s = 0; s < series.Count; s++)
                 await DropAsync(store, events, input, $"study/s{s}/", series[s]);
             var uploadsDone = Since(DateTimeOffset.UtcNow);
-            await allWritten.Task.WaitAsync(TimeSpan.FromMinutes(30));
-            var markers = await WaitForMarkersAsync(store, output, series);
-            var cpu = CpuSample.Take(serverState).Minus(cpuBefore);
+            await denoised.WaitForAsync(series.Select(s => s.SeriesInstanceUid), TimeSpan.FromMinutes(30));
+            var cpu = CpuSample.Take(serverState, worker?.Id, workerCore).Minus(cpuBefore);
             var (paused, gen2) = ((GC.GetTotalPauseDuration() - pausedBefore).TotalSeconds, GC.CollectionCount(2) - gen2Before);
+            var markers = new List<SeriesCompletion>();
+            foreach (var one in series)
+                markers.Add(JsonSerializer.Deserialize<SeriesCompletion>(await store.GetBytesAsync(output,
+                    BucketLayout.CompletionMarker(one.StudyInstanceUid, one.SeriesInstanceUid, ModelVersion)))!);
             var seconds = Since(markers.Max(m => m.CompletedAt));
             var totals = new SortedDictionary<string, double>(StringComparer.Ordinal);
             foreach (var (step, time) in markers.SelectMany(m => m.Timings))
                 totals[step] = totals.GetValueOrDefault(step) + time;
-            lock (engine) lock (jobs)
+            // The marker's time is taken right after the "write" step, which follows "derive", which follows the engine's "denoise".
+            var engine = markers.Select(m => Since(m.CompletedAt) - m.Timings["write"] - m.Timings["derive"])
+                .Zip(markers, (end, m) => new Interval(end - m.Timings["denoise"], end)).OrderBy(e => e.Start).ToList();
+            lock (jobs)
                 return new PipelineRun(seconds, uploadsDone, jobs.Count > 0 ? jobs.Min() : double.NaN, jobs.Count > 0 ? jobs.Max() : double.NaN,
-                    [.. engine.Where(e => e.Start >= 0).OrderBy(e => e.Start)], totals, cpu, paused, gen2);
+                    engine, totals, cpu, paused, gen2);
         }
         finally
         {
+            if (worker is not null && !worker.HasExited) await worker.StopAsync(TimeSpan.FromSeconds(30));
             await host.StopAsync();
+        }
+    }
+
+    /// <summary>The series whose <see cref="SeriesDenoised"/> this benchmark has seen, and waits for a set of them.</summary>
+    public sealed class DenoisedSeries
+    {
+        private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+        private readonly List<(HashSet<string> Waiting, TaskCompletionSource Done)> _waiters = [];
+
+        public void Add(string seriesUid)
+        {
+            lock (_seen)
+            {
+                _seen.Add(seriesUid);
+                foreach (var (waiting, done) in _waiters)
+                    if (waiting.Remove(seriesUid) && waiting.Count == 0) done.TrySetResult();
+            }
+        }
+
+        public Task WaitForAsync(IEnumerable<string> seriesUids, TimeSpan timeout)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_seen)
+            {
+                var waiting = seriesUids.Where(uid => !_seen.Contains(uid)).ToHashSet(StringComparer.Ordinal);
+                if (waiting.Count == 0) return Task.CompletedTask;
+                _waiters.Add((waiting, done));
+            }
+            return done.Task.WaitAsync(timeout);
+        }
+    }
+
+    /// <summary>Counts finished series from the bus (polling the store for markers would load s3rver, ~2.5 CPU ms a request).</summary>
+    public sealed class DenoisedSeriesConsumer(DenoisedSeries denoised) : IConsumer<SeriesDenoised>
+    {
+        public Task Consume(ConsumeContext<SeriesDenoised> context)
+        {
+            denoised.Add(context.Message.SourceSeriesInstanceUid);
+            return Task.CompletedTask;
         }
     }
 
@@ -327,22 +497,6 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         }
     }
 
-    private static async Task<List<SeriesCompletion>> WaitForMarkersAsync(IObjectStore store, string bucket, IReadOnlyList<WrittenSeries> series)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(10);
-        var keys = series.Select(s => BucketLayout.CompletionMarker(s.StudyInstanceUid, s.SeriesInstanceUid, ModelVersion)).ToList();
-        while (true)
-        {
-            var found = new List<SeriesCompletion>();
-            foreach (var key in keys)
-                if (await store.TryStatAsync(bucket, key) is not null)
-                    found.Add(JsonSerializer.Deserialize<SeriesCompletion>(await store.GetBytesAsync(bucket, key))!);
-            if (found.Count == keys.Count) return found;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{found.Count} of {keys.Count} markers after 10 minutes");
-            await Task.Delay(100);
-        }
-    }
-
     private static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -351,44 +505,73 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
     }
 
     /// <summary>
-    /// Cumulative CPU seconds from /proc: this process, the process groups of the test servers (their start script
-    /// records each group id under the settings' folder) and the whole machine (busy, and the niced part of it).
+    /// Cumulative CPU seconds from /proc: this process, the worker process, the process groups of the test servers (their
+    /// start script records each group id under the settings' folder), the whole machine (busy, and the niced part of it)
+    /// and the worker's core.
     /// </summary>
-    private sealed record CpuSample(double Process, double S3, double Broker, double Busy, double Niced, double Total)
+    private sealed record CpuSample(double Process, double Worker, double S3, double Broker, double Busy, double Niced, double Total, double CoreBusy)
     {
         private const double TicksPerSecond = 100; // USER_HZ
 
-        public static CpuSample Take(string serverState)
+        public static CpuSample Take(string serverState, int? workerPid, int? workerCore)
         {
             var machine = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..9]
                 .Select(v => double.Parse(v, CultureInfo.InvariantCulture) / TicksPerSecond).ToArray();
-            double total = machine.Sum(), idle = machine[3] + machine[4];
-            return new CpuSample(Group(null), Group(Path.Combine(serverState, "s3rver", "server.pgid")),
-                Group(Path.Combine(serverState, "rabbitmq", "server.pgid")), total - idle, machine[1], total);
+            var core = workerCore is { } c ? CoreBusySeconds(c) : 0;
+            return new CpuSample(Seconds([Environment.ProcessId]), workerPid is { } pid ? Seconds([pid]) : 0,
+                Seconds(GroupMembers(Path.Combine(serverState, "s3rver", "server.pgid"))),
+                Seconds(GroupMembers(Path.Combine(serverState, "rabbitmq", "server.pgid"))), machine.Sum() - machine[3] - machine[4], machine[1], machine.Sum(), core);
         }
 
-        public static double ProcessSeconds() => Group(null);
+        public static double ProcessSeconds() => Seconds([Environment.ProcessId]);
 
-        public CpuSeconds Minus(CpuSample before) => new(Total - before.Total, Process - before.Process, S3 - before.S3, Broker - before.Broker,
-            Busy - before.Busy - (Process - before.Process) - (S3 - before.S3) - (Broker - before.Broker), Niced - before.Niced);
-
-        /// <summary>user + system seconds of this process (null) or of every live process in the group whose id the file holds.</summary>
-        private static double Group(string? pgidFile)
+        /// <summary>Busy (not idle, not iowait) seconds of one core so far.</summary>
+        public static double CoreBusySeconds(int core)
         {
-            var pgid = pgidFile is null ? -1 : File.Exists(pgidFile) ? int.Parse(File.ReadAllText(pgidFile).Trim(), CultureInfo.InvariantCulture) : -2;
-            if (pgid == -2) return double.NaN;
+            var times = File.ReadLines("/proc/stat").First(l => l.StartsWith(F($"cpu{core} "), StringComparison.Ordinal))
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..9].Select(v => double.Parse(v, CultureInfo.InvariantCulture) / TicksPerSecond).ToArray();
+            return times.Sum() - times[3] - times[4];
+        }
+
+        public CpuSeconds Minus(CpuSample before)
+        {
+            var (process, worker, s3, broker) = (Process - before.Process, Worker - before.Worker, S3 - before.S3, Broker - before.Broker);
+            return new(Total - before.Total, process, worker, s3, broker, Busy - before.Busy - process - worker - s3 - broker, Niced - before.Niced, CoreBusy - before.CoreBusy);
+        }
+
+        /// <summary>Live processes of the group whose id the file holds (none when the file is missing).</summary>
+        public static List<int> GroupMembers(string pgidFile)
+        {
+            if (!File.Exists(pgidFile)) return [];
+            var pgid = File.ReadAllText(pgidFile).Trim();
+            var members = new List<int>();
+            foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => char.IsAsciiDigit(d[^1])))
+                if (Stat(dir) is { } fields && fields[2] == pgid) members.Add(int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture));
+            return members;
+        }
+
+        /// <summary>user + system seconds of these processes.</summary>
+        private static double Seconds(IEnumerable<int> pids)
+        {
             double seconds = 0;
-            foreach (var dir in pgid == -1 ? [$"/proc/{Environment.ProcessId}"] : Directory.EnumerateDirectories("/proc").Where(d => char.IsAsciiDigit(d[^1])))
-            {
-                string stat;
-                try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
-                catch (IOException) { continue; } // gone meanwhile
-                // Fields after "(comm)": state ppid pgrp ... utime (12th) stime (13th).
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (pgid != -1 && fields[2] != pgid.ToString(CultureInfo.InvariantCulture)) continue;
-                seconds += (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
-            }
+            foreach (var pid in pids)
+                if (Stat(F($"/proc/{pid}")) is { } fields) // utime (12th) stime (13th)
+                    seconds += (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
             return seconds;
+        }
+
+        /// <summary>Fields after "(comm)" of /proc/PID/stat (state ppid pgrp ...), or null when the process is gone.</summary>
+        private static string[]? Stat(string dir)
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            }
+            catch (IOException)
+            {
+                return null;
+            }
         }
     }
 

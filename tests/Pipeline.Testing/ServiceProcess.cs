@@ -2,11 +2,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace Pipeline.IntegrationTests.Pipeline;
+namespace Pipeline.Testing;
 
 /// <summary>
 /// One service executable (services/Pipeline.X, as built next to this test project) running as its own OS process,
-/// configured only through environment variables as in a deployment; its console log is kept for the test.
+/// configured only through environment variables as in a deployment; its console log is kept for the test (or benchmark).
 /// </summary>
 public sealed partial class ServiceProcess : IAsyncDisposable
 {
@@ -27,21 +27,28 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The service's OS process id (a launcher such as taskset execs it, so the id stays the same).</summary>
+    public int Id => _process.Id;
+
     /// <summary>
     /// Starts services/{project}/bin/{configuration}/.../{project}.dll with `dotnet`, in its own folder (its content
     /// root, where its appsettings.json is), with <paramref name="settings"/> as environment variables ("Bus:Transport"
-    /// becomes Bus__Transport) and Kestrel on a free loopback port.
+    /// becomes Bus__Transport) and Kestrel on a free loopback port. <paramref name="launcher"/> (e.g. taskset -c 1) runs
+    /// `dotnet` under a command that execs it.
     /// </summary>
-    public static ServiceProcess Start(string name, string project, IReadOnlyDictionary<string, string?> settings)
+    public static ServiceProcess Start(string name, string project, IReadOnlyDictionary<string, string?> settings, IReadOnlyList<string>? launcher = null)
     {
         var dll = BuiltAssembly(project);
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var command = (launcher ?? []).Append(dotnet).ToList();
+        var start = new ProcessStartInfo(command[0])
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var argument in command.Skip(1)) start.ArgumentList.Add(argument);
         start.ArgumentList.Add(dll);
         foreach (var (key, value) in settings)
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
@@ -103,7 +110,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             _listening.TrySetResult(new Uri(match.Groups[1].Value));
     }
 
-    /// <summary>The service's own build output, in this test assembly's configuration (Debug or Release).</summary>
+    /// <summary>The service's own build output, in the calling assembly's configuration (Debug or Release).</summary>
     private static string BuiltAssembly(string project)
     {
         var testFolder = AppContext.BaseDirectory;
