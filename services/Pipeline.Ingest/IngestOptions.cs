@@ -46,4 +46,8 @@ public sealed class IngestOptions
     /// <summary>Bytes fetched to read a header; a longer header is read from the whole object.</summary>
     [Range(1024, 16 * 1024 * 1024)]
     public int HeaderReadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Header reads in flight at once: each is a round trip to the store, so a drop is read this many at a time.</summary>
+    [Range(1, 64)]
+    public int HeaderReadConcurrency { get; set; } = 8;
 }

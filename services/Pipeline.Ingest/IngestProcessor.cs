@@ -8,6 +8,7 @@ using Pipeline.Contracts;
 using Pipeline.Denoising.Models;
 using Pipeline.Hosting;
 using Pipeline.Registry;
+using Pipeline.Ingest.Notifications;
 using Pipeline.Ingest.Series;
 using Pipeline.Storage;
 
@@ -45,10 +46,54 @@ public sealed partial class IngestProcessor(
     public DateTimeOffset? NextDeadline => _assembler.NextQuietDeadline();
 
     /// <summary>Handles one object of the input bucket (from an event or a listing).</summary>
-    public async Task ObserveAsync(ObjectRef obj, string? etag, long? size, CancellationToken ct)
+    public Task ObserveAsync(ObjectRef obj, string? etag, long? size, CancellationToken ct) =>
+        ObserveAllAsync([new ObjectCreatedEvent(obj, size, etag)], ct);
+
+    /// <summary>
+    /// Handles objects of the input bucket, in order but markers last. Their header reads (one ranged GET each, the slow
+    /// part) run up to <see cref="IngestOptions.HeaderReadConcurrency"/> at a time; the series state changes one object at
+    /// a time on the caller.
+    /// </summary>
+    public async Task ObserveAllAsync(IReadOnlyList<ObjectCreatedEvent> objects, CancellationToken ct)
     {
+        using var reading = new SemaphoreSlim(_options.HeaderReadConcurrency);
+        async Task<InstanceHeader> ReadAsync(ObjectCreatedEvent o)
+        {
+            await reading.WaitAsync(ct);
+            try
+            {
+                return await ReadHeaderAsync(o.Object, o.Size, ct);
+            }
+            finally
+            {
+                reading.Release();
+            }
+        }
+        // Listings (at start, every reconcile interval, and of a manifest's folder) meet objects already read.
+        var reads = objects.Select(o => o.Object.Bucket == _options.InputBucket && !IsMarker(o.Object) && !_assembler.HasSeen(o.Object, o.ETag)
+            ? ReadAsync(o) : null).ToList();
+        try
+        {
+            // Markers last: the listing of a marker's folder then finds this batch's instances already read.
+            foreach (var i in Enumerable.Range(0, objects.Count).OrderBy(i => IsMarker(objects[i].Object)))
+                await ObserveAsync(objects[i], reads[i], ct);
+        }
+        finally
+        {
+            // A storage error ends the loop early (the caller retries): reads still running finish before their semaphore goes.
+            foreach (Task read in reads.OfType<Task<InstanceHeader>>())
+                await read.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private bool IsMarker(ObjectRef obj) => Path.GetFileName(obj.Key) == _options.MarkerFileName;
+
+    /// <summary>One object, its header read already started (null: a marker, another bucket, or already seen).</summary>
+    private async Task ObserveAsync(ObjectCreatedEvent created, Task<InstanceHeader>? read, CancellationToken ct)
+    {
+        var (obj, etag) = (created.Object, created.ETag);
         if (obj.Bucket != _options.InputBucket) return;
-        if (Path.GetFileName(obj.Key) == _options.MarkerFileName)
+        if (IsMarker(obj))
         {
             // Seen before the folder is listed: the listing meets the marker again and must stop there.
             if (_seenMarkers.TryGetValue(obj, out var seen) && seen == etag) return;
@@ -56,13 +101,12 @@ public sealed partial class IngestProcessor(
             await ObserveMarkerAsync(obj, ct);
             return;
         }
+        if (read is null) return;
 
-        // Listings (at start, every reconcile interval, and of a manifest's folder) meet objects already read.
-        if (_assembler.HasSeen(obj, etag)) return;
         InstanceHeader header;
         try
         {
-            header = await ReadHeaderAsync(obj, size, ct);
+            header = await read;
         }
         catch (UnreadableInstanceException e)
         {
@@ -87,13 +131,21 @@ public sealed partial class IngestProcessor(
     {
         using var activity = Activity.StartActivity("ingest.reconcile");
         var count = 0;
+        var page = new List<ObjectCreatedEvent>();
         await foreach (var listed in store.ListAsync(_options.InputBucket, prefix, ct))
         {
-            await ObserveAsync(new ObjectRef(_options.InputBucket, listed.Key), listed.ETag, listed.Size, ct);
+            page.Add(new ObjectCreatedEvent(new ObjectRef(_options.InputBucket, listed.Key), listed.Size, listed.ETag));
             count++;
+            if (page.Count < ListingBatch) continue;
+            await ObserveAllAsync(page, ct);
+            page = [];
         }
+        await ObserveAllAsync(page, ct);
         activity?.SetTag("pipeline.objects", count);
     }
+
+    /// <summary>Listed objects observed together, so their header reads overlap.</summary>
+    private const int ListingBatch = 256;
 
     /// <summary>Publishes a job for every complete series whose current instance set has no job yet.</summary>
     public async Task<int> PublishDueAsync(CancellationToken ct)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Pipeline.Ingest.Notifications;
 using Pipeline.Storage;
 
 namespace Pipeline.Ingest;
@@ -43,13 +44,19 @@ public sealed partial class IngestWorker(
                     nextReconcile = clock.GetUtcNow() + settings.ReconcileInterval;
                 }
 
+                // Events are taken a batch at a time so their header reads overlap; a batch ends at a manifest, which
+                // completes its series at once: their jobs go out before the rest of a long inbox is read.
+                var batch = new List<ObjectCreatedEvent>();
                 while (inbox.Reader.TryRead(out var created))
                 {
-                    await processor.ObserveAsync(created.Object, created.ETag, created.Size, stoppingToken);
-                    // A manifest completes its series at once: their jobs go out before the rest of a long inbox is read.
-                    if (Path.GetFileName(created.Object.Key) == settings.MarkerFileName)
-                        await processor.PublishDueAsync(stoppingToken);
+                    batch.Add(created);
+                    var manifest = Path.GetFileName(created.Object.Key) == settings.MarkerFileName;
+                    if (!manifest && batch.Count < settings.HeaderReadConcurrency * 4) continue;
+                    await processor.ObserveAllAsync(batch, stoppingToken);
+                    batch = [];
+                    if (manifest) await processor.PublishDueAsync(stoppingToken);
                 }
+                await processor.ObserveAllAsync(batch, stoppingToken);
                 await processor.PublishDueAsync(stoppingToken);
                 _firstPass.TrySetResult();
 

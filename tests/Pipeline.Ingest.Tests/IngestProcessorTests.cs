@@ -163,17 +163,59 @@ public sealed class IngestProcessorTests : IAsyncLifetime
         Assert.Equal((1, 2), (reads.Reads("s/1.dcm"), reads.Reads("s/2.dcm")));
     }
 
-    /// <summary>Counts reads per key; everything else goes to the inner store.</summary>
-    private sealed class ReadCountingStore(IObjectStore inner) : IObjectStore
+    [Fact]
+    public async Task Headers_of_a_listing_are_read_several_at_a_time_and_the_series_keeps_its_slice_order()
+    {
+        _options.HeaderReadConcurrency = 4;
+        for (var i = 1; i <= 6; i++) await Put($"s/{i}.dcm", Slice(i, -i)); // positions descend as the keys ascend
+        var reads = new ReadCountingStore(_store, holdUntilInFlight: 4);
+        var processor = NewProcessor(reads);
+
+        await processor.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(4, reads.MostAtOnce);
+        Assert.Equal(1, await processor.PublishDueAsync(default));
+        var job = _harness.Published.Select<DenoiseSeries>().Single().Context.Message;
+        Assert.Equal(["s/6.dcm", "s/5.dcm", "s/4.dcm", "s/3.dcm", "s/2.dcm", "s/1.dcm"], job.Instances.Select(o => o.Key));
+    }
+
+    /// <summary>
+    /// Counts reads per key and the most in flight at once; everything else goes to the inner store. With
+    /// <c>holdUntilInFlight</c>, reads wait until that many are in flight together (so overlap does not depend on timing);
+    /// a reader that never starts that many is let go after a while and shows up in <see cref="MostAtOnce"/>.
+    /// </summary>
+    private sealed class ReadCountingStore(IObjectStore inner, int holdUntilInFlight = 0) : IObjectStore
     {
         private readonly Dictionary<string, int> _reads = [];
+        private readonly TaskCompletionSource _enoughInFlight = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _inFlight;
 
-        public int Reads(string key) => _reads.GetValueOrDefault(key);
+        public int MostAtOnce { get; private set; }
 
-        public Task<Stream> OpenReadAsync(string bucket, string key, ByteRange? range = null, CancellationToken cancellationToken = default)
+        public int Reads(string key)
         {
-            _reads[key] = Reads(key) + 1;
-            return inner.OpenReadAsync(bucket, key, range, cancellationToken);
+            lock (_reads) return _reads.GetValueOrDefault(key);
+        }
+
+        public async Task<Stream> OpenReadAsync(string bucket, string key, ByteRange? range = null, CancellationToken cancellationToken = default)
+        {
+            lock (_reads)
+            {
+                _reads[key] = _reads.GetValueOrDefault(key) + 1;
+                MostAtOnce = Math.Max(MostAtOnce, ++_inFlight);
+                if (MostAtOnce >= holdUntilInFlight) _enoughInFlight.TrySetResult();
+            }
+            try
+            {
+                await Task.WhenAny(_enoughInFlight.Task, Task.Delay(TimeSpan.FromSeconds(20), cancellationToken));
+                _enoughInFlight.TrySetResult(); // let every later read go too
+                return await inner.OpenReadAsync(bucket, key, range, cancellationToken);
+            }
+            finally
+            {
+                lock (_reads) _inFlight--;
+            }
         }
 
         public Task EnsureBucketAsync(string bucket, CancellationToken cancellationToken = default) => inner.EnsureBucketAsync(bucket, cancellationToken);
