@@ -59,28 +59,40 @@ public abstract class DenoisingNetwork(string name, ArchitectureSpec spec) : nn.
     private const int OneDnnBlock = 16;
 
     /// <summary>
-    /// A convolution libtorch computes right. libtorch 2.10's oneDNN float32 convolution is wrong for
+    /// A convolution libtorch computes right, and fast. libtorch 2.10's oneDNN float32 convolution is wrong for
     /// output channel counts that are not a multiple of its 16-channel block: the backward for every such
     /// count (our 1-channel output layers; see README "Fixed: NaN training runs") and the forward for
-    /// some (8 channels at 48x48: off by 2e-3 against float64). Such a layer runs as a zero-padded
-    /// block-sized convolution of which only the real channels are kept; the extra channels' gradient is
-    /// zero and never reaches the weights. A 1-channel layer's forward is right (ConvolutionGradientTests,
-    /// EngineParityTests) and runs as it is at inference, where padding it would add ~40 % to the cdae's
-    /// multiply-accumulates (576 -> 9,216 per pixel for that layer, of ~22k).
+    /// some (8 channels at 48x48: off by 2e-3 against float64). Such a layer runs as a matrix product and
+    /// col2im (<see cref="ByMatmul"/>), never through oneDNN; the others run on oneDNN in channels-last
+    /// memory, where it reorders no activations and pooling/upsampling use their NHWC kernels.
     /// </summary>
-    internal static Tensor Convolve(Conv2d conv, Tensor x) =>
-        conv.weight!.shape[0] == 1 && !is_grad_enabled() ? conv.forward(x) : Convolve(x, conv.weight, conv.bias, padding: 1);
+    internal static Tensor Convolve(Conv2d conv, Tensor x) => Convolve(x, conv.weight!, conv.bias, padding: 1);
 
     /// <summary><see cref="Convolve(Conv2d, Tensor)"/> for a bare kernel (e.g. the SSIM loss's Gaussian window).</summary>
     internal static Tensor Convolve(Tensor x, Tensor weight, Tensor? bias, long padding)
     {
-        var outChannels = weight.shape[0];
-        if (outChannels % OneDnnBlock == 0)
-            return nn.functional.conv2d(x, weight, bias, padding: [padding, padding]);
-        var extra = OneDnnBlock - outChannels % OneDnnBlock;
-        var padded = cat([weight, zeros([extra, .. weight.shape[1..]], dtype: weight.dtype)], 0);
-        var paddedBias = bias is null ? null : cat([bias, zeros(extra, dtype: bias.dtype)], 0);
-        return nn.functional.conv2d(x, padded, paddedBias, padding: [padding, padding]).narrow(1, 0, outChannels);
+        // Only float32 goes to oneDNN; float64 (the gradient tests' reference) stays on ATen's own convolution.
+        if (weight.shape[0] % OneDnnBlock != 0 && x.dtype == ScalarType.Float32)
+            return ByMatmul(x, weight, bias, padding);
+        return Tensors.ChannelsLast(nn.functional.conv2d(Tensors.ChannelsLast(x), weight, bias, padding: [padding, padding]));
+    }
+
+    /// <summary>
+    /// An exact convolution from a matrix product and col2im: per pixel z = W_t . x for every output channel and
+    /// tap t (one GEMM of m*k*k rows), then fold adds each tap's plane at its shift. Cheaper than padding m to
+    /// oneDNN's block (9 instead of 144 multiply-accumulates per input channel and pixel for a 1-channel 3x3 layer).
+    /// Fold writes block (h, w)'s tap (i, j) to (h + i - P, w + j - P), a convolution needs the opposite shift:
+    /// hence the flipped taps and P = k - 1 - padding.
+    /// </summary>
+    private static Tensor ByMatmul(Tensor x, Tensor weight, Tensor? bias, long padding)
+    {
+        var (outChannels, inChannels, k) = (weight.shape[0], weight.shape[1], weight.shape[2]);
+        if (weight.shape[3] != k || padding > k - 1)
+            throw new ArgumentException("ByMatmul needs a square kernel and padding below its size.");
+        var taps = weight.flip(2, 3).permute(0, 2, 3, 1).reshape(outChannels * k * k, inChannels);
+        var size = (x.shape[2] + 2 * padding - k + 1, x.shape[3] + 2 * padding - k + 1);
+        var y = nn.functional.fold(matmul(taps, x.flatten(2)), size, (k, k), padding: (k - 1 - padding, k - 1 - padding));
+        return bias is null ? y : y + bias.reshape(1, outChannels, 1, 1);
     }
 
     /// <summary>Nearest x2, as the ONNX export's Resize (asymmetric, floor).</summary>

@@ -201,7 +201,7 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
     internal static Tensor Ssim(Tensor x, Tensor y, Tensor window)
     {
         const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
-        // A 1-output-channel convolution: padded to oneDNN's block like the networks' output layers.
+        // A 1-output-channel convolution: off oneDNN like the networks' output layers (DenoisingNetwork.Convolve).
         Tensor Blur(Tensor t) => DenoisingNetwork.Convolve(t, window, null, padding: 0);
         var mx = Blur(x);
         var my = Blur(y);
