@@ -10,8 +10,9 @@ namespace Pipeline.Denoising.Training.Tests;
 /// <summary>
 /// The cause of the intermittent NaN training runs: libtorch 2.10's oneDNN float32 convolution backward
 /// is wrong for a 1-output-channel layer (and reads channel padding it never initialised: NaN when the
-/// recycled memory held a NaN pattern). Training keeps oneDNN (10-17x faster) and pads such layers to
-/// its 16-channel block; these tests check the gradients training actually gets.
+/// recycled memory held a NaN pattern; seen on AVX-512, not on AVX2). Training keeps oneDNN (10-17x faster)
+/// for block-aligned layers and computes the others as a matrix product + col2im; these tests check the
+/// gradients training actually gets against the definition and against float64 (which stays on ATen).
 /// </summary>
 public sealed class ConvolutionGradientTests
 {
