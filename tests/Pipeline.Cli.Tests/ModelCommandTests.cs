@@ -36,6 +36,10 @@ public sealed class ModelCommandTests
         var run = PipelineCli.Run("model", "evaluate", "--noise", "rician", "--slices", "1");
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("error: noise spec 'rician' is not NAME:LEVEL", run.Stderr);
+
+        var split = PipelineCli.Run("model", "evaluate", "--split", "1", "--slices", "1");
+        Assert.Equal(1, split.ExitCode);
+        Assert.Contains("error: --split '1' is not 'test' or 'validation'", split.Stderr);
     }
 
     [Fact]

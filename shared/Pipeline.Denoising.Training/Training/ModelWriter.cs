@@ -36,7 +36,7 @@ public static class ModelWriter
                 LearningRate = options.LearningRate,
                 SsimWeight = options.SsimWeight,
                 LossWeighting = options.LossWeighting,
-                InitialModel = options.InitialModel is { } initial ? InitialOf(initial) : null,
+                InitialModel = result.InitialModel,
                 Command = command,
                 FinishedAt = finishedAt,
             },
@@ -44,11 +44,5 @@ public static class ModelWriter
             Files = new ModelFiles(new FileDigest(ModelFolder.WeightsFile, ""), new FileDigest(ModelFolder.OnnxFile, "")),
         };
         return ModelFolder.Write(folder, manifest, weightsPath, onnx);
-    }
-
-    private static InitialWeights InitialOf(string folder)
-    {
-        var model = ModelFolder.Load(folder);
-        return new InitialWeights(model.Manifest.Version, model.Manifest.Files.Weights.Sha256);
     }
 }

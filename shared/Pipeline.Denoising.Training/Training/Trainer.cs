@@ -15,8 +15,10 @@ using static TorchSharp.torch;
 
 namespace Pipeline.Denoising.Training.Training;
 
-/// <summary>What a finished (or early-stopped) run produced: the best network by validation PSNR.</summary>
-public sealed record TrainingResult(DenoisingNetwork Network, ValidationRecord Validation, int Steps, int BestStep, TimeSpan Elapsed);
+/// <summary>What a finished (or early-stopped) run produced: the best network by validation PSNR, and the verified model it
+/// started from (null: random initialisation).</summary>
+public sealed record TrainingResult(DenoisingNetwork Network, ValidationRecord Validation, int Steps, int BestStep, TimeSpan Elapsed,
+    InitialWeights? InitialModel = null);
 
 /// <summary>Training hit a non-finite loss or gradient; the message names the step and what was not finite.</summary>
 public sealed class TrainingDivergedException(string message) : Exception(message);
@@ -46,7 +48,7 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
         // convolutions, on any thread count; the networks keep oneDNN to block-aligned ones (DenoisingNetwork.Convolve).
         set_num_threads(engineOptions.ResolvedThreads);
         manual_seed(options.Seed);
-        var network = options.InitialModel is { } initial ? LoadInitial(initial) : DenoisingNetwork.Create(options.Architecture);
+        var (network, initialModel) = options.InitialModel is { } initial ? LoadInitial(initial) : (DenoisingNetwork.Create(options.Architecture), null);
         var normalisation = NormalisationSpec.Default.ToOptions();
         var sampler = new PatchSampler(options, training, normalisation);
         var validationSet = new ValidationSet(options, validation, normalisation);
@@ -124,7 +126,7 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
             DisposeAll(best);
         }
         var final = state.BestStep == step && last is not null ? last : Validate(network, validationSet, engineOptions);
-        return new TrainingResult(network, final, step, state.BestStep == 0 ? step : state.BestStep, Elapsed());
+        return new TrainingResult(network, final, step, state.BestStep == 0 ? step : state.BestStep, Elapsed(), initialModel);
     }
 
     /// <summary>
@@ -179,14 +181,15 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
     }
 
     /// <summary>The verified weights of a model folder, refused unless its architecture is the one being trained.</summary>
-    private DenoisingNetwork LoadInitial(string folder)
+    private (DenoisingNetwork, InitialWeights?) LoadInitial(string folder)
     {
         var model = ModelFolder.Load(folder);
         if (model.Manifest.Architecture != options.Architecture)
             throw new ArgumentException(
                 $"Initial model '{folder}' is {Describe(model.Manifest.Architecture)}; this run trains {Describe(options.Architecture)}.");
         _logger.LogInformation("Starting from the weights of model {Version} ({Folder})", model.Manifest.Version, folder);
-        return DenoisingNetwork.Load(options.Architecture, model.WeightsPath);
+        return (DenoisingNetwork.Load(options.Architecture, model.WeightsPath),
+            new InitialWeights(model.Manifest.Version, model.Manifest.Files.Weights.Sha256));
         static string Describe(ArchitectureSpec spec) => JsonSerializer.Serialize(spec, ModelManifest.Json).ReplaceLineEndings(" ");
     }
 

@@ -49,7 +49,7 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// How patches weigh in the MSE: "uniform", or "noise-relative": each patch's squared error divided by its noise
-    /// variance (the fraction of the noise power left). A uniform MSE is ruled by the noisiest patches (their errors are
+    /// variance (the fraction of the noise power left; for Poisson noise, the variance at the full data range). A uniform MSE is ruled by the noisiest patches (their errors are
     /// tens of times larger), so a blind model neglects low noise; the relative one weighs every level's dB alike.
     /// </summary>
     public string LossWeighting { get; init; } = UniformLoss;

@@ -64,6 +64,12 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         try
         {
             var levels = ParseLevels(settings.Noise);
+            var part = settings.Split.ToLowerInvariant() switch
+            {
+                "test" => SplitPart.Test,
+                "validation" => SplitPart.Validation,
+                _ => throw new FormatException($"--split '{settings.Split}' is not 'test' or 'validation'"),
+            };
             var model = ModelFolder.Load(settings.Model ?? DenoisingModel.DefaultFolder);
             var volume = VolumeSource.Read(settings.Data);
             using var engine = ModelEngines.Open(model, new EngineOptions { Engine = settings.Engine, Threads = settings.Threads });
@@ -71,9 +77,6 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             if (!settings.NoBaselines)
                 methods.AddRange([new UnbiasedNonLocalMeans(), new MedianDenoiser()]);
             methods.Add(new SeriesDenoiser(engine, model.Manifest.Normalisation.ToOptions()));
-            var part = Enum.TryParse<SplitPart>(settings.Split, ignoreCase: true, out var p) && Enum.IsDefined(p)
-                ? p
-                : throw new FormatException($"--split '{settings.Split}' is not 'test' or 'validation'");
             var options = new QualityProtocolOptions { Seed = settings.Seed, SliceCount = settings.Slices, Part = part };
             if (!settings.Json)
                 AnsiConsole.MarkupLineInterpolated(

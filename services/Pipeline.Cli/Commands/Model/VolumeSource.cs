@@ -19,8 +19,9 @@ internal static class VolumeSource
     }
 
     /// <summary>
-    /// SHA-256 of the data for a model's lineage: of the file, or for a folder of the lines "relative path, SHA-256 of
-    /// the file" of its files in ordinal order (renaming or changing any file changes it).
+    /// SHA-256 of the data for a model's lineage: of the file, or for a folder (the files <see cref="Read"/> reads: its
+    /// own, not subfolders') of the lines "file name, SHA-256 of the file" in ordinal order (renaming or changing any
+    /// file changes it).
     /// </summary>
     public static string Sha256(string path)
     {
