@@ -225,6 +225,41 @@ public sealed class TrainerTests
         Assert.Throws<ArgumentException>(() => (options with { LossWeighting = "per-pixel" }).Validate());
     }
 
+    [Fact]
+    public void Each_patch_carries_its_series_floor_in_normalised_units()
+    {
+        // Without noise the floor is the phantom's air (0), and every 32x32 patch of it reaches air: its lowest target
+        // pixel is that floor exactly, through the same mapping.
+        var options = Tiny() with { MinLevel = 0, MaxLevel = 0 };
+        var batch = new PatchSampler(options, [Phantom("a", 4, 1)], NormalisationSpec.Default.ToOptions()).Sample(5);
+        int p = options.PatchSize;
+        for (var n = 0; n < options.BatchSize; n++)
+            Assert.Equal(batch.Targets.AsSpan(n * p * p, p * p).ToArray().Min(), batch.Floors[n]);
+        Assert.True(batch.Floors.Distinct().Count() > 1, "brightness (and so the mapping) varies per patch");
+    }
+
+    [Fact]
+    public void The_floor_clamped_loss_does_not_count_output_below_the_floor()
+    {
+        // Target at the floor everywhere; half the output pixels 0.5 below it. Clamped, as inference delivers it,
+        // that is a perfect output; unclamped it costs 0.5^2 on half the pixels.
+        var options = Tiny() with { BatchSize = 2, PatchSize = 16 };
+        int b = options.BatchSize, p = options.PatchSize;
+        var floors = new[] { 0.1f, -0.2f };
+        var target = new float[b * p * p];
+        var output = new float[b * p * p];
+        for (var i = 0; i < target.Length; i++)
+        {
+            target[i] = floors[i / (p * p)];
+            output[i] = target[i] - (i % 2 == 0 ? 0.5f : 0f);
+        }
+        var batch = new PatchBatch(new float[b * p * p], target, null, [0.1f, 0.1f], floors);
+        double LossOf(TrainingOptions o) =>
+            Trainer.Loss(o, Tensors.Copy(output, b, 1, p, p), Tensors.Copy(target, b, 1, p, p), batch, null).item<float>();
+        Assert.Equal(0.125, LossOf(options), 6);
+        Assert.Equal(0, LossOf(options with { ClampAtFloor = true }), 6);
+    }
+
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);

@@ -36,6 +36,7 @@ public static class ModelWriter
                 LearningRate = options.LearningRate,
                 SsimWeight = options.SsimWeight,
                 LossWeighting = options.LossWeighting,
+                ClampAtFloor = options.ClampAtFloor,
                 InitialModel = result.InitialModel,
                 Command = command,
                 FinishedAt = finishedAt,

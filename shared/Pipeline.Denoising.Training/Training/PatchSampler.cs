@@ -8,7 +8,9 @@ namespace Pipeline.Denoising.Training.Training;
 /// A training batch in normalised units: inputs [B, C, P, P], targets [B, 1, P, P], optional loss mask, and each
 /// patch's noise level in the same units (level x data range / the patch's normalisation scale).
 /// </summary>
-internal sealed record PatchBatch(float[] Inputs, float[] Targets, float[]? Mask, float[] NoiseLevels);
+/// <param name="NoiseLevels">Each patch's noise standard deviation in normalised units.</param>
+/// <param name="Floors">Each patch's series floor (the background level inference clamps to) in normalised units.</param>
+internal sealed record PatchBatch(float[] Inputs, float[] Targets, float[]? Mask, float[] NoiseLevels, float[] Floors);
 
 /// <summary>
 /// Draws training patches on the fly: a series and slice weighted by foreground, a patch centred
@@ -47,6 +49,7 @@ internal sealed class PatchSampler
         var targets = new float[b * p * p];
         var mask = _options.Mode == TrainingOptions.Noise2Void ? new float[b * p * p] : null;
         var noiseLevels = new float[b];
+        var floors = new float[b];
         for (var n = 0; n < b; n++)
         {
             var series = _series[Pick(random, _seriesWeights)];
@@ -62,6 +65,7 @@ internal sealed class PatchSampler
 
             var mapping = IntensityNormalisation.Fit([NoisySample(image, scale, noise, _options.DataRange, noiseRandom)], _normalisation);
             noiseLevels[n] = (float)(noise.Level * _options.DataRange / mapping.Scale);
+            floors[n] = mapping.Normalise((float)mapping.Background);
             var clean = new float[p * p];
             var noisy = new float[p * p];
             for (var ch = 0; ch < c; ch++)
@@ -81,7 +85,7 @@ internal sealed class PatchSampler
                 BlindSpots(random, inputs.AsSpan((n * c + k) * p * p, p * p), mask.AsSpan(n * p * p, p * p), p);
             }
         }
-        return new PatchBatch(inputs, targets, mask, noiseLevels);
+        return new PatchBatch(inputs, targets, mask, noiseLevels, floors);
     }
 
     /// <summary>

@@ -151,22 +151,7 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
             int b = options.BatchSize, c = options.Architecture.InChannels, p = options.PatchSize;
             var input = Tensors.Copy(batch.Inputs, b, c, p, p);
             var target = Tensors.Copy(batch.Targets, b, 1, p, p);
-            var output = network.forward(input);
-            var squared = (output - target).square();
-            if (options.LossWeighting == TrainingOptions.NoiseRelativeLoss)
-                squared = squared / Tensors.Copy(batch.NoiseLevels.Select(s => s * s).ToArray(), b, 1, 1, 1);
-            Tensor loss;
-            if (batch.Mask is { } m)
-            {
-                var mask = Tensors.Copy(m, b, 1, p, p);
-                loss = (squared * mask).sum() / mask.sum();
-            }
-            else
-            {
-                loss = squared.mean();
-            }
-            if (ssimWindow is not null)
-                loss = loss + options.SsimWeight * (1 - Ssim(output, target, ssimWindow));
+            var loss = Loss(options, network.forward(input), target, batch, ssimWindow);
             optimizer.zero_grad();
             value = loss.item<float>();
             if (!float.IsFinite(value))
@@ -178,6 +163,30 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
         }
         optimizer.step();
         return value;
+    }
+
+    /// <summary>The training loss of one batch (output and target B x 1 x P x P, normalised units).</summary>
+    internal static Tensor Loss(TrainingOptions options, Tensor output, Tensor target, PatchBatch batch, Tensor? ssimWindow)
+    {
+        int b = options.BatchSize, p = options.PatchSize;
+        if (options.ClampAtFloor)
+            output = maximum(output, Tensors.Copy(batch.Floors, b, 1, 1, 1));
+        var squared = (output - target).square();
+        if (options.LossWeighting == TrainingOptions.NoiseRelativeLoss)
+            squared = squared / Tensors.Copy(batch.NoiseLevels.Select(s => s * s).ToArray(), b, 1, 1, 1);
+        Tensor loss;
+        if (batch.Mask is { } m)
+        {
+            var mask = Tensors.Copy(m, b, 1, p, p);
+            loss = (squared * mask).sum() / mask.sum();
+        }
+        else
+        {
+            loss = squared.mean();
+        }
+        if (ssimWindow is not null)
+            loss = loss + options.SsimWeight * (1 - Ssim(output, target, ssimWindow));
+        return loss;
     }
 
     /// <summary>The verified weights of a model folder, refused unless its architecture is the one being trained.</summary>

@@ -54,6 +54,14 @@ public sealed record TrainingOptions
     /// </summary>
     public string LossWeighting { get; init; } = UniformLoss;
 
+    /// <summary>
+    /// Score the output as the pipeline delivers it: clamped below at the series' floor (its minimum, which
+    /// <see cref="Pipeline.Imaging.Normalisation.IntensityNormalisation.RestoreExcluded"/> applies). A linear output
+    /// must otherwise hover around the floor in air, and at high noise those fluctuations (and the positive mean left after
+    /// the clamp) are what whole-slice SSIM punishes; clamped, the network may go below the floor where it is sure of air.
+    /// </summary>
+    public bool ClampAtFloor { get; init; }
+
     /// <summary>Model folder (hash-verified) whose weights start the run: fine-tuning with a fresh optimiser, schedule
     /// and best. Its architecture must equal <see cref="Architecture"/>. Null = seeded random weights.</summary>
     public string? InitialModel { get; init; }

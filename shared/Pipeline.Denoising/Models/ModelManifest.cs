@@ -74,6 +74,9 @@ public sealed record TrainingRecord
     /// <summary>"uniform" MSE, or "noise-relative" (each patch's error divided by its noise variance).</summary>
     public string LossWeighting { get; init; } = "uniform";
 
+    /// <summary>Whether the loss scored the output clamped at the series' floor, as inference delivers it.</summary>
+    public bool ClampAtFloor { get; init; }
+
     /// <summary>The model whose weights this run started from (fine-tuning); null = random initialisation.</summary>
     public InitialWeights? InitialModel { get; init; }
 

@@ -53,6 +53,8 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public double SsimWeight { get; init; }
         [CommandOption("--loss-weighting <W>"), Description("uniform, or noise-relative (each patch's error divided by its noise variance)")]
         public string LossWeighting { get; init; } = TrainingOptions.UniformLoss;
+        [CommandOption("--clamp-floor"), Description("Score the output clamped at the series' floor, as inference delivers it (lets the network settle air below the floor)")]
+        public bool ClampFloor { get; init; }
         [CommandOption("--init <MODEL_DIR>"), Description("Start from this model's verified weights (same architecture); fresh optimiser, schedule and best")]
         public string? Init { get; init; }
         [CommandOption("--foreground-bias <P>"), Description("Probability that a patch is centred on the head rather than anywhere")]
@@ -104,6 +106,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             LearningRate = settings.LearningRate,
             SsimWeight = settings.SsimWeight,
             LossWeighting = settings.LossWeighting,
+            ClampAtFloor = settings.ClampFloor,
             InitialModel = settings.Init,
             ForegroundBias = settings.ForegroundBias,
             ValidateEvery = settings.ValidateEvery,
