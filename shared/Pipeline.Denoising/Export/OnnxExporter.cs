@@ -31,16 +31,20 @@ public static class OnnxExporter
             Weight(weights, layer.Name + ".weight", [layer.OutChannels, layer.InChannels, 3, 3]),
             Weight(weights, layer.Name + ".bias", [layer.OutChannels]));
         string ConvRelu(string input, ConvLayer layer) => graph.Unary("Relu", Conv(input, layer));
+        string ConvOfUpsampled(string input, int phases, ConvLayer layer, bool relu) => graph.ConvOfUpsampled(input, phases, layer,
+            Weight(weights, layer.Name + ".weight", [layer.OutChannels, layer.InChannels, 3, 3]),
+            Weight(weights, layer.Name + ".bias", [layer.OutChannels]), relu);
 
         string x;
         if (spec.Name == ArchitectureSpec.Cdae)
         {
-            // The TorchSharp Cdae module, op for op.
+            // The TorchSharp Cdae module, except that the two convolutions of upsampled images run at the
+            // lowest resolution on phase planes (PhaseConvolution): no upsampled tensor is ever made.
             x = graph.MaxPool2(ConvRelu(InputName, layers[0]));
             x = graph.MaxPool2(ConvRelu(x, layers[1]));
-            x = graph.Upsample2(ConvRelu(x, layers[2]));
-            x = graph.Upsample2(ConvRelu(x, layers[3]));
-            x = Conv(x, layers[4]);
+            x = ConvRelu(x, layers[2]);
+            x = ConvOfUpsampled(x, 1, layers[3], relu: true);
+            x = graph.DepthToSpace(ConvOfUpsampled(x, 2, layers[4], relu: false), 4);
             if (spec.Output == OutputActivation.Sigmoid)
                 x = graph.Unary("Sigmoid", x);
         }
@@ -119,13 +123,17 @@ public static class OnnxExporter
             Graph.Output.Add(ImageValue(OutputName, new TensorShapeProto.Types.Dimension { DimValue = 1 }));
         }
 
-        public string Conv(string x, ConvLayer layer, WeightTensor weight, WeightTensor bias)
+        public string Conv(string x, ConvLayer layer, WeightTensor weight, WeightTensor bias) =>
+            Conv(x, layer.Name, weight, bias, [1, 1, 1, 1]);
+
+        /// <summary>A convolution with the kernel size of its weight and pads [top, left, bottom, right].</summary>
+        private string Conv(string x, string weightName, WeightTensor weight, WeightTensor bias, long[] pads)
         {
-            var w = Initializer(layer.Name + ".weight", weight.Shape, weight.Values);
-            var b = Initializer(layer.Name + ".bias", bias.Shape, bias.Values);
+            var w = Initializer(weightName + ".weight", weight.Shape, weight.Values);
+            var b = Initializer(weightName + ".bias", bias.Shape, bias.Values);
             var node = Node("Conv", [x, w, b], out var y);
-            node.Attribute.Add(Ints("kernel_shape", 3, 3));
-            node.Attribute.Add(Ints("pads", 1, 1, 1, 1));
+            node.Attribute.Add(Ints("kernel_shape", weight.Shape[2], weight.Shape[3]));
+            node.Attribute.Add(Ints("pads", pads));
             node.Attribute.Add(Ints("strides", 1, 1));
             node.Attribute.Add(Ints("dilations", 1, 1));
             node.Attribute.Add(new AttributeProto { Name = "group", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
@@ -166,10 +174,43 @@ public static class OnnxExporter
             return y;
         }
 
-        /// <summary>Channel-wise concatenation of two NCHW tensors (a then b).</summary>
-        public string Concat(string a, string b)
+        /// <summary>
+        /// Conv3x3 (pad 1) of the nearest x2 upsampling of an image held as phases x phases planes (see
+        /// <see cref="PhaseConvolution"/>), as convolutions of the planes giving 2 x phases planes, with ReLU
+        /// if asked. From whole planes (phases 1) a layer of 16k channels runs as four 2x2 convolutions, one
+        /// per output phase (4/9 of the multiply-adds); otherwise as one 3x3 convolution.
+        /// </summary>
+        public string ConvOfUpsampled(string x, int phases, ConvLayer layer, WeightTensor weight, WeightTensor bias, bool relu)
         {
-            var node = Node("Concat", [a, b], out var y);
+            var kernel = PhaseConvolution.UpsampledKernel(weight, bias, phases);
+            if (phases > 1 || layer.OutChannels % 16 != 0)
+            {
+                var y = Conv(x, $"{layer.Name}.phases{phases}", kernel.Weight, kernel.Bias, [1, 1, 1, 1]);
+                return relu ? Unary("Relu", y) : y;
+            }
+            var planes = new List<string>();
+            foreach (var (w, b, pads) in PhaseConvolution.SplitByOutputPhase(kernel.Weight, kernel.Bias))
+            {
+                var y = Conv(x, $"{layer.Name}.phase{planes.Count}", w, b, pads);
+                planes.Add(relu ? Unary("Relu", y) : y);
+            }
+            return Concat([.. planes]);
+        }
+
+        /// <summary>Phase planes [batch, b^2 c, h, w] back to the image [batch, c, b h, b w].</summary>
+        public string DepthToSpace(string x, int blockSize)
+        {
+            var node = Node("DepthToSpace", [x], out var y);
+            node.Attribute.Add(new AttributeProto { Name = "blocksize", Type = AttributeProto.Types.AttributeType.Int, I = blockSize });
+            node.Attribute.Add(Str("mode", "DCR"));
+            Graph.Node.Add(node);
+            return y;
+        }
+
+        /// <summary>Channel-wise concatenation of NCHW tensors, in order.</summary>
+        public string Concat(params string[] inputs)
+        {
+            var node = Node("Concat", inputs, out var y);
             node.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
             Graph.Node.Add(node);
             return y;
