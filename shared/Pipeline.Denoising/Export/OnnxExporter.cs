@@ -27,13 +27,10 @@ public static class OnnxExporter
         graph.Input(InputName, spec.InChannels);
 
         var layers = spec.Layers();
-        string Conv(string input, ConvLayer layer) => graph.Conv(input, layer,
-            Weight(weights, layer.Name + ".weight", [layer.OutChannels, layer.InChannels, 3, 3]),
-            Weight(weights, layer.Name + ".bias", [layer.OutChannels]));
+        WeightTensor Kernel(ConvLayer layer) => Weight(weights, layer.Name + ".weight", [layer.OutChannels, layer.InChannels, 3, 3]);
+        WeightTensor Bias(ConvLayer layer) => Weight(weights, layer.Name + ".bias", [layer.OutChannels]);
+        string Conv(string input, ConvLayer layer) => graph.Conv(input, layer, Kernel(layer), Bias(layer));
         string ConvRelu(string input, ConvLayer layer) => graph.Unary("Relu", Conv(input, layer));
-        string ConvOfUpsampled(string input, int phases, ConvLayer layer, bool relu) => graph.ConvOfUpsampled(input, phases, layer,
-            Weight(weights, layer.Name + ".weight", [layer.OutChannels, layer.InChannels, 3, 3]),
-            Weight(weights, layer.Name + ".bias", [layer.OutChannels]), relu);
 
         string x;
         if (spec.Name == ArchitectureSpec.Cdae)
@@ -43,8 +40,8 @@ public static class OnnxExporter
             x = graph.MaxPool2(ConvRelu(InputName, layers[0]));
             x = graph.MaxPool2(ConvRelu(x, layers[1]));
             x = ConvRelu(x, layers[2]);
-            x = ConvOfUpsampled(x, 1, layers[3], relu: true);
-            x = graph.DepthToSpace(ConvOfUpsampled(x, 2, layers[4], relu: false), 4);
+            var planes = graph.ConvOfUpsampledByPhase(x, layers[3], Kernel(layers[3]), Bias(layers[3]), relu: true);
+            x = graph.DepthToSpace(graph.ConvOfUpsampledPlanes(planes, layers[4], Kernel(layers[4]), Bias(layers[4])), 4);
             if (spec.Output == OutputActivation.Sigmoid)
                 x = graph.Unary("Sigmoid", x);
         }
@@ -127,11 +124,10 @@ public static class OnnxExporter
             Conv(x, layer.Name, weight, bias, [1, 1, 1, 1]);
 
         /// <summary>A convolution with the kernel size of its weight and pads [top, left, bottom, right].</summary>
-        private string Conv(string x, string weightName, WeightTensor weight, WeightTensor bias, long[] pads)
+        private string Conv(string x, string weightName, WeightTensor weight, WeightTensor? bias, long[] pads)
         {
             var w = Initializer(weightName + ".weight", weight.Shape, weight.Values);
-            var b = Initializer(weightName + ".bias", bias.Shape, bias.Values);
-            var node = Node("Conv", [x, w, b], out var y);
+            var node = Node("Conv", bias is null ? [x, w] : [x, w, Initializer(weightName + ".bias", bias.Shape, bias.Values)], out var y);
             node.Attribute.Add(Ints("kernel_shape", weight.Shape[2], weight.Shape[3]));
             node.Attribute.Add(Ints("pads", pads));
             node.Attribute.Add(Ints("strides", 1, 1));
@@ -175,26 +171,34 @@ public static class OnnxExporter
         }
 
         /// <summary>
-        /// Conv3x3 (pad 1) of the nearest x2 upsampling of an image held as phases x phases planes (see
-        /// <see cref="PhaseConvolution"/>), as convolutions of the planes giving 2 x phases planes, with ReLU
-        /// if asked. From whole planes (phases 1) a layer of 16k channels runs as four 2x2 convolutions, one
-        /// per output phase (4/9 of the multiply-adds); otherwise as one 3x3 convolution.
+        /// Conv3x3 (pad 1) of the nearest x2 upsampling of x, as four 2x2 convolutions of x, one per output
+        /// phase (<see cref="PhaseConvolution"/>; 4/9 of the multiply-adds): the output's 2x2 phase planes, row-major.
         /// </summary>
-        public string ConvOfUpsampled(string x, int phases, ConvLayer layer, WeightTensor weight, WeightTensor bias, bool relu)
+        public IReadOnlyList<string> ConvOfUpsampledByPhase(string x, ConvLayer layer, WeightTensor weight, WeightTensor bias, bool relu)
         {
-            var kernel = PhaseConvolution.UpsampledKernel(weight, bias, phases);
-            if (phases > 1 || layer.OutChannels % 16 != 0)
-            {
-                var y = Conv(x, $"{layer.Name}.phases{phases}", kernel.Weight, kernel.Bias, [1, 1, 1, 1]);
-                return relu ? Unary("Relu", y) : y;
-            }
+            var kernel = PhaseConvolution.UpsampledKernel(weight, bias, 1);
             var planes = new List<string>();
             foreach (var (w, b, pads) in PhaseConvolution.SplitByOutputPhase(kernel.Weight, kernel.Bias))
             {
                 var y = Conv(x, $"{layer.Name}.phase{planes.Count}", w, b, pads);
                 planes.Add(relu ? Unary("Relu", y) : y);
             }
-            return Concat([.. planes]);
+            return planes;
+        }
+
+        /// <summary>
+        /// Conv3x3 (pad 1) of the nearest x2 upsampling of an image held as k x k phase planes (row-major), as
+        /// one 2x2 convolution per plane, summed: the output's 2k x 2k phase planes in one tensor (DCR order).
+        /// </summary>
+        public string ConvOfUpsampledPlanes(IReadOnlyList<string> planes, ConvLayer layer, WeightTensor weight, WeightTensor bias)
+        {
+            var k = (int)Math.Sqrt(planes.Count);
+            var kernel = PhaseConvolution.UpsampledKernel(weight, bias, k);
+            var parts = PhaseConvolution.SplitByInputPlane(kernel.Weight, k).ToList();
+            var sum = Conv(planes[0], $"{layer.Name}.plane0", parts[0].Weight, kernel.Bias, parts[0].Pads);
+            for (var p = 1; p < parts.Count; p++)
+                sum = Binary("Add", Conv(planes[p], $"{layer.Name}.plane{p}", parts[p].Weight, null, parts[p].Pads), sum);
+            return sum;
         }
 
         /// <summary>Phase planes [batch, b^2 c, h, w] back to the image [batch, c, b h, b w].</summary>

@@ -8,7 +8,9 @@ namespace Pipeline.Denoising.Export;
 /// the layer becomes one 3x3 convolution from k^2 c to (2k)^2 m channels whose taps are sums of the
 /// original ones. ONNX Runtime then never makes the 4x larger upsampled tensor, and a 1-channel output
 /// layer gets (2k)^2 output channels instead of 1 padded to its SIMD block (on the cdae at 256x256 that
-/// layer took 24 % of the run for 2.6 % of the multiply-adds). Same results up to float rounding.
+/// layer took 24 % of the run for 2.6 % of the multiply-adds). The dense kernel is mostly zeros, so
+/// the exporter runs it as its 2x2 parts (<see cref="SplitByOutputPhase"/>, <see cref="SplitByInputPlane"/>).
+/// Same results up to float rounding.
 /// </summary>
 internal static class PhaseConvolution
 {
@@ -54,15 +56,46 @@ internal static class PhaseConvolution
             for (var b = 0; b < 2; b++)
             {
                 var phase = a * 2 + b;
-                var w = new float[m * c * 4];
-                for (var o = 0; o < m; o++)
-                    for (var i = 0; i < c; i++)
-                        for (var r = 0; r < 2; r++)
-                            for (var s = 0; s < 2; s++)
-                                w[((o * c + i) * 2 + r) * 2 + s] = weight.Values[(((phase * m + o) * c + i) * 3 + r + a) * 3 + s + b];
-                yield return (new WeightTensor([m, c, 2, 2], w), new WeightTensor([m], bias.Values.AsSpan(phase * m, m).ToArray()),
-                    [1 - a, 1 - b, a, b]);
+                var (w, pads) = Crop(weight, phase * m, m, 0, c, Taps(a, 0, 1), Taps(b, 0, 1));
+                yield return (w, new WeightTensor([m], bias.Values.AsSpan(phase * m, m).ToArray()), pads);
             }
+    }
+
+    /// <summary>
+    /// A kernel made by <see cref="UpsampledKernel"/> with k &gt; 1 as one kernel per input plane, in plane
+    /// order, to be summed: every output phase reads a plane through 2 of the 3 taps per axis, the same 2
+    /// for all phases, so each part is 2x2 (4/9 of the dense multiply-adds). The bias goes to the sum.
+    /// </summary>
+    public static IEnumerable<(WeightTensor Weight, long[] Pads)> SplitByInputPlane(WeightTensor weight, int k)
+    {
+        var c = (int)weight.Shape[1] / (k * k);
+        for (var p = 0; p < k; p++)
+            for (var q = 0; q < k; q++)
+                yield return Crop(weight, 0, (int)weight.Shape[0], (p * k + q) * c, c, Taps(null, p, k), Taps(null, q, k));
+    }
+
+    /// <summary>The taps [first, last] (0..2) through which output phase p of 2k (null: any) reads input plane q of k, on one axis.</summary>
+    private static (int First, int Last) Taps(int? p, int q, int k)
+    {
+        var taps = (p is { } only ? [only] : Enumerable.Range(0, 2 * k))
+            .SelectMany(phase => Enumerable.Range(0, 3).Select(t => Source(phase, t, k)))
+            .Where(s => s.Plane == q).Select(s => s.Tap).ToList();
+        return (taps.Min(), taps.Max());
+    }
+
+    /// <summary>Output channels, input channels and a tap window of a 3x3 kernel, with the pads that keep the output size.</summary>
+    private static (WeightTensor Weight, long[] Pads) Crop(WeightTensor weight, int outStart, int outCount, int inStart, int inCount,
+        (int First, int Last) rows, (int First, int Last) columns)
+    {
+        int c = (int)weight.Shape[1], h = rows.Last - rows.First + 1, w = columns.Last - columns.First + 1;
+        var values = new float[outCount * inCount * h * w];
+        for (var o = 0; o < outCount; o++)
+            for (var i = 0; i < inCount; i++)
+                for (var r = 0; r < h; r++)
+                    for (var s = 0; s < w; s++)
+                        values[((o * inCount + i) * h + r) * w + s] =
+                            weight.Values[(((outStart + o) * c + inStart + i) * 3 + rows.First + r) * 3 + columns.First + s];
+        return (new WeightTensor([outCount, inCount, h, w], values), [1 - rows.First, 1 - columns.First, rows.Last - 1, columns.Last - 1]);
     }
 
     /// <summary>
