@@ -193,6 +193,7 @@ public sealed partial class DenoiseSeriesConsumer(
 
     private async Task DeleteOlderRevisionsAsync(DenoiseSeries job, string bucket, CancellationToken ct)
     {
+        if (job.Revision <= 1) return; // revisions start at 1: nothing older to list for (one listing per series saved)
         var folder = BucketLayout.DerivedInstancesFolder(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion);
         await foreach (var old in store.ListAsync(bucket, folder, ct))
         {
