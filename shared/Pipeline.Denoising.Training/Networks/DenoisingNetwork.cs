@@ -130,12 +130,44 @@ internal sealed class Cdae : DenoisingNetwork
         using var scope = NewDisposeScope();
         var x = nn.functional.max_pool2d(nn.functional.relu(Convolve(enc1, input)), 2);
         x = nn.functional.max_pool2d(nn.functional.relu(Convolve(enc2, x)), 2);
-        x = Upsample(nn.functional.relu(Convolve(dec1, x)));
-        x = Upsample(nn.functional.relu(Convolve(dec2, x)));
-        x = Convolve(output, x);
+        x = nn.functional.relu(Convolve(dec1, x));
+        // dec2 and output read nearest x2 upsampled images: the exact low-resolution rewrite of the ONNX export
+        // (PhaseConvolution), 16 instead of 36 taps per pixel for dec2, no 64-channel tensor at full size.
+        x = nn.functional.relu(OutputPhases(dec2, x));
+        var (weight, bias) = UpsampledKernel(output, 2);
+        x = nn.functional.pixel_shuffle(Convolve(x, weight, bias, padding: 1), 4);
         if (Spec.Output == OutputActivation.Sigmoid)
             x = sigmoid(x);
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The convolution of Up2(x) as x's resolution 2x2 phase planes [N, 4 m, h, w] (DCR order): each output phase
+    /// reads a 2x2 window, so one 2x2 convolution padded by 1 computes all four, each phase cropped at its offset.
+    /// </summary>
+    private static Tensor OutputPhases(Conv2d conv, Tensor x)
+    {
+        var (dense, bias) = UpsampledKernel(conv, 1);
+        var m = conv.weight!.shape[0];
+        // Phase (a, b) reads taps a..a+1 and b..b+1 of its 3x3 kernel; the rest is zero.
+        var kernel = cat([.. Enumerable.Range(0, 4).Select(p => dense.narrow(0, p * m, m).narrow(2, p / 2, 2).narrow(3, p % 2, 2))]);
+        var y = Convolve(x, kernel, bias, padding: 1);
+        var (h, w) = (x.shape[2], x.shape[3]);
+        return cat([.. Enumerable.Range(0, 4).Select(p => y.narrow(1, p * m, m).narrow(2, p / 2, h).narrow(3, p % 2, w))], 1);
+    }
+
+    /// <summary>
+    /// <see cref="PhaseConvolution.UpsampledKernel"/> from the live weights, differentiably: the 3x3 convolution of
+    /// Up2(X) on X's k x k planes, a [(2k)^2 m, k^2 c, 3, 3] kernel of tap sums (the export's tap map).
+    /// </summary>
+    private static (Tensor Weight, Tensor Bias) UpsampledKernel(Conv2d conv, int k)
+    {
+        var weight = conv.weight!;
+        var map = PhaseConvolution.TapMap(k);
+        using var taps = tensor(map.Values, map.Shape, weight.dtype);
+        var kernel = einsum("pasT,oiTU,qbuU->pqoabisu", taps, weight, taps)
+            .reshape(4 * k * k * weight.shape[0], k * k * weight.shape[1], 3, 3);
+        return (kernel, conv.bias!.repeat(4 * k * k));
     }
 }
 

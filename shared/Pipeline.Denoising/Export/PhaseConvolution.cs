@@ -46,6 +46,24 @@ internal static class PhaseConvolution
     }
 
     /// <summary>
+    /// <see cref="UpsampledKernel"/>'s tap sums on one axis as a 0/1 map [2k, k, 3, 3]: entry (p, plane, s, t) is 1
+    /// when output phase p's tap t reads the plane's low-resolution tap s. Training applies it to its weights
+    /// (kernel = map . weight . map) so that autograd differentiates the same rewrite.
+    /// </summary>
+    public static WeightTensor TapMap(int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        var map = new float[2 * k * k * 3 * 3];
+        for (var p = 0; p < 2 * k; p++)
+            for (var t = 0; t < 3; t++)
+            {
+                var (plane, tap) = Source(p, t, k);
+                map[((p * k + plane) * 3 + tap) * 3 + t] = 1;
+            }
+        return new WeightTensor([2 * k, k, 3, 3], map);
+    }
+
+    /// <summary>
     /// A kernel made by <see cref="UpsampledKernel"/> with k = 1 as its four output phases' 2x2 kernels
     /// (the rest of each 3x3 is zero) with their pads [top, left, bottom, right], in channel order.
     /// </summary>
