@@ -102,6 +102,11 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             var total = seriesCount * slices;
             Console.WriteLine(F($"{seriesCount} series x {slices} slices ({volume.Width}x{volume.Height}, rician 5%), bundled model, one worker holding {jobs} jobs, {(listing ? "1 s listing" : "bucket events")}"));
             Console.WriteLine(F($"load average before: {LoadAverage()}"));
+            // This process hosts ingest, whose service runs without tiered compilation (as the worker does); with it, its
+            // JIT runs beside the worker's core during the drop. Set from the environment: this project's runtimeconfig
+            // also serves the other benchmarks.
+            if (Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") != "0")
+                Console.WriteLine("tiered compilation is on in this process (uploader + ingest) and the bare-inference child: run with DOTNET_TieredCompilation=0 as the services do");
 
             if (placement != "dedicated")
             {
