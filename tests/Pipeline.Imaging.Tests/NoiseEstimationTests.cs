@@ -107,4 +107,27 @@ public sealed class NoiseEstimationTests(ITestOutputHelper output)
             Assert.Equal(expected, NoiseEstimator.Median((float[])values.Clone()));
         }
     }
+
+    [Fact]
+    public void Residuals_are_the_mask_applied_at_every_interior_pixel()
+    {
+        // Widths around the 8-pixel vector step, so rows end in the vector path, the scalar tail or both.
+        int[,] mask = { { 1, -2, 1 }, { -2, 4, -2 }, { 1, -2, 1 } };
+        var random = new Random(5);
+        foreach (var (width, height) in new[] { (3, 3), (9, 4), (10, 5), (17, 3), (29, 7), (181, 6) })
+        {
+            var image = new Image(width, height, [.. Enumerable.Range(0, width * height).Select(_ => (float)(random.NextDouble() * 1000 - 300))]);
+            var expected = new List<float>();
+            for (var y = 1; y < height - 1; y++)
+                for (var x = 1; x < width - 1; x++)
+                {
+                    double sum = 0;
+                    for (var dy = -1; dy <= 1; dy++)
+                        for (var dx = -1; dx <= 1; dx++)
+                            sum += mask[dy + 1, dx + 1] * (double)image.Pixels[(y + dy) * width + x + dx];
+                    expected.Add((float)Math.Abs(sum));
+                }
+            Assert.Equal(expected, NoiseEstimator.AbsoluteResiduals(image));
+        }
+    }
 }

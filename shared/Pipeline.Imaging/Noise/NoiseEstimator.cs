@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Pipeline.Imaging.Noise;
 
 /// <summary>
@@ -37,8 +39,9 @@ public static class NoiseEstimator
         return Median(AbsoluteResiduals(image)) / (MadToSd * ResidualGain);
     }
 
-    /// <summary>|N * I| at every interior pixel (the mask needs all 8 neighbours).</summary>
-    private static float[] AbsoluteResiduals(Image image)
+    /// <summary>|N * I| at every interior pixel (the mask needs all 8 neighbours), eight pixels at a time where the
+    /// hardware allows: the same double operations in the same order as the scalar tail, so the same values.</summary>
+    internal static float[] AbsoluteResiduals(Image image)
     {
         int w = image.Width, h = image.Height;
         var residuals = new float[(w - 2) * (h - 2)];
@@ -47,7 +50,31 @@ public static class NoiseEstimator
         for (var y = 1; y < h - 1; y++)
         {
             int up = (y - 1) * w, mid = y * w, down = (y + 1) * w;
-            for (var x = 1; x < w - 1; x++)
+            var x = 1;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; x + Vector256<float>.Count <= w - 1; x += Vector256<float>.Count, n += Vector256<float>.Count)
+                {
+                    var (lower, upper) = (Vector256<double>.Zero, Vector256<double>.Zero);
+                    Add(up + x - 1, 1); Add(up + x, -2); Add(up + x + 1, 1);
+                    Add(mid + x - 1, -2); Add(mid + x, 4); Add(mid + x + 1, -2);
+                    Add(down + x - 1, 1); Add(down + x, -2); Add(down + x + 1, 1);
+                    Vector256.Narrow(Vector256.Abs(lower), Vector256.Abs(upper)).CopyTo(residuals.AsSpan(n));
+
+                    // The first term starts the sum (0 + a == a exactly); weights of +-1 add or subtract as the scalar code does.
+                    void Add(int at, double weight)
+                    {
+                        var (lo, hi) = Vector256.Widen(Vector256.Create(p.AsSpan(at, Vector256<float>.Count)));
+                        (lower, upper) = weight switch
+                        {
+                            1 => (lower + lo, upper + hi),
+                            -2 => (lower - 2.0 * lo, upper - 2.0 * hi),
+                            _ => (lower + weight * lo, upper + weight * hi),
+                        };
+                    }
+                }
+            }
+            for (; x < w - 1; x++)
             {
                 double r = p[up + x - 1] - 2.0 * p[up + x] + p[up + x + 1]
                     - 2.0 * p[mid + x - 1] + 4.0 * p[mid + x] - 2.0 * p[mid + x + 1]
