@@ -36,7 +36,8 @@ namespace Pipeline.Benchmarks;
 /// dedicated (the worker executable as its own process pinned to one core with a 1-thread engine, bare inference pinned
 /// to the same core with the same threads, servers, ingest and uploader pinned to the other cores: a worker host).
 /// `pipeline [--series 12] [--slices 48] [--quick] [--threads 2] [--jobs 2] [--listing] [--placement both|colocated|dedicated]
-/// [--worker-core N] [--settings .test-servers/settings.json]`.
+/// [--worker-core N] [--rounds 1] [--settings .test-servers/settings.json]`; `--rounds R` alternates R pipeline runs with
+/// R + 1 bare passes and prints the median ratio.
 /// The default backlog (576 slices) makes the fixed latency of a drop (first job, last write) small against the steady
 /// state; `--quick` (3 x 16) only checks that it runs. The uploader plays the store's bucket events (see
 /// <see cref="StoreEvents"/>); `--listing` leaves ingest to find objects by listing the bucket every second; `--jobs` sets
@@ -64,6 +65,12 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         var jobs = Arguments.Int(args, "jobs", new DenoiseWorkerOptions().ConcurrentJobs);
         var placement = Arguments.Get(args, "placement", "both");
         var workerCore = Arguments.Int(args, "worker-core", Environment.ProcessorCount - 1);
+        var rounds = Arguments.Int(args, "rounds", 1);
+        if (rounds < 1)
+        {
+            Console.Error.WriteLine("--rounds is 1 or more");
+            return 2;
+        }
         if (placement is not ("both" or "colocated" or "dedicated"))
         {
             Console.Error.WriteLine("--placement is both, colocated or dedicated");
@@ -112,10 +119,9 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             {
                 Console.WriteLine();
                 Console.WriteLine(F($"== co-located: uploader, ingest and worker in this process, engine {threads} threads, all {Environment.ProcessorCount} cores shared with s3rver and RabbitMQ (one small machine)"));
-                var bare1 = BareInference(Files(warmUp), series.Select(Files).ToList(), threads);
-                var run = await PipelineAsync(servers, serverState, warmUp, series, threads, listing, jobs, workerCore: null);
-                var bare2 = BareInference(Files(warmUp), series.Select(Files).ToList(), threads);
-                Report(total, series.Count, bare1, bare2, run);
+                await RoundsAsync(rounds, total, series.Count,
+                    () => Task.FromResult(BareInference(Files(warmUp), series.Select(Files).ToList(), threads)),
+                    () => PipelineAsync(servers, serverState, warmUp, series, threads, listing, jobs, workerCore: null));
             }
             if (dedicated)
             {
@@ -125,10 +131,9 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
                 using var pinned = CorePinning.Apply(others, serverState);
                 var planFile = Path.Combine(work, "bare-plan.json");
                 await File.WriteAllBytesAsync(planFile, JsonSerializer.SerializeToUtf8Bytes(new BarePlan([.. Files(warmUp)], [.. series.Select(s => Files(s).ToArray())])));
-                var bare1 = await BareInferenceOnCoreAsync(planFile, workerCore);
-                var run = await PipelineAsync(servers, serverState, warmUp, series, threads: 1, listing, jobs, workerCore);
-                var bare2 = await BareInferenceOnCoreAsync(planFile, workerCore);
-                Report(total, series.Count, bare1, bare2, run);
+                await RoundsAsync(rounds, total, series.Count,
+                    () => BareInferenceOnCoreAsync(planFile, workerCore),
+                    () => PipelineAsync(servers, serverState, warmUp, series, threads: 1, listing, jobs, workerCore));
             }
             Console.WriteLine(F($"load average after: {LoadAverage()}"));
             return 0;
@@ -145,8 +150,32 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
 
     private static IReadOnlyList<string> Files(WrittenSeries series) => series.Files;
 
+    /// <summary>
+    /// bare, pipeline, bare, pipeline, ..., bare: each pipeline run is judged against the mean of the bare runs either side
+    /// of it, so a machine whose speed drifts (a VM: bare passes minutes apart differ by up to 15 %) shows as spread
+    /// between rounds rather than as one lucky or unlucky figure; the median ratio is the placement's figure.
+    /// </summary>
+    private static async Task RoundsAsync(int rounds, int total, int seriesCount, Func<Task<Bare>> bare, Func<Task<PipelineRun>> pipeline)
+    {
+        var ratios = new List<double>();
+        var before = await bare();
+        for (var round = 1; round <= rounds; round++)
+        {
+            if (rounds > 1) Console.WriteLine(F($"-- round {round} of {rounds}"));
+            var run = await pipeline();
+            var after = await bare();
+            ratios.Add(Report(total, seriesCount, before, after, run));
+            before = after;
+        }
+        if (rounds == 1) return;
+        var sorted = ratios.Order().ToList();
+        var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        Console.WriteLine(F($"ratio by round: {string.Join(" ", ratios.Select(r => F($"{r:F2}")))}; median {median:F2}, range {sorted[0]:F2}-{sorted[^1]:F2} (goal >= 0.90)"));
+    }
+
     /// <summary>Prints one placement's figures: bare inference, pipeline, ratio, where the wall time and the CPU went.</summary>
-    private static void Report(int total, int seriesCount, Bare bare1, Bare bare2, PipelineRun run)
+    /// <returns>The ratio of pipeline to bare-inference throughput.</returns>
+    private static double Report(int total, int seriesCount, Bare bare1, Bare bare2, PipelineRun run)
     {
         var bare = (bare1.Seconds + bare2.Seconds) / 2;
         var bareCpu = (bare1.Cpu + bare2.Cpu) / 2;
@@ -170,7 +199,10 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         {
             // Other agents' or niced work on the pinned core slows both figures; shown so a run on a busy machine is recognised.
             var bareOthers = (bare1.CoreBusy - bare1.Cpu + bare2.CoreBusy - bare2.Cpu) / 2;
+            var bareSteal = (bare1.CoreSteal + bare2.CoreSteal) / 2;
             Console.WriteLine(F($"  worker process / bare inference CPU: {cpu.Worker / bareCpu:F2}x; the worker's core: busy {cpu.WorkerCoreBusy:F1} s of the pipeline's {run.Seconds:F1}, other processes' {cpu.WorkerCoreBusy - cpu.Worker:F1} s of it (during bare inference: {bareOthers:F1} s of {bare:F1})"));
+            // A VM's vCPU can be descheduled by the hypervisor ("steal" in /proc/stat): time the run loses with no process to show for it.
+            Console.WriteLine(F($"  hypervisor steal on the worker's core: {cpu.WorkerCoreSteal:F1} s during the pipeline, {bareSteal:F1} s during bare inference"));
             // What the pipeline adds on the worker's compute when other load on the core differs between the measurements;
             // it hides the worker's idle waits when other processes fill them, so the wall ratio above is the goal's figure.
             var coreLeft = run.Seconds - (cpu.WorkerCoreBusy - cpu.Worker);
@@ -178,6 +210,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         }
         Console.WriteLine(F($"  GC pauses in this process {run.GcPauses:F2} s ({run.Gen2Collections} gen2 collections)"));
         Console.WriteLine(F($"  CPU s (of {cpu.Available:F0} on {Environment.ProcessorCount} cores): this process {cpu.Process:F1}, worker process {cpu.Worker:F1}, s3rver {cpu.S3:F1}, RabbitMQ {cpu.Broker:F1}, rest of the machine {cpu.Other:F1} (niced {cpu.Niced:F1})"));
+        return bare / run.Seconds;
     }
 
     private static WrittenSeries WriteSeries(Volume volume, int first, int count, int seed, string folder)
@@ -189,7 +222,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
     }
 
     /// <summary>Wall and CPU seconds of one bare inference pass, and how long its core was busy meanwhile (pinned passes).</summary>
-    private sealed record Bare(double Seconds, double Cpu, double CoreBusy = double.NaN);
+    private sealed record Bare(double Seconds, double Cpu, double CoreBusy = double.NaN, double CoreSteal = double.NaN);
 
     /// <summary>The slices a bare-inference child process denoises: the warm-up series, then every series, files in slice order.</summary>
     private sealed record BarePlan(string[] WarmUp, string[][] Series);
@@ -206,10 +239,11 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
             static List<Image> Decode(IEnumerable<string> files) => files.Select(f => DicomImages.ToImage(DicomFile.Open(f))).ToList();
             denoiser.Denoise(Decode(warmUp));
             var images = series.Select(Decode).ToList();
-            var (cpu, busy) = (CpuSample.ProcessSeconds(), core is { } c ? CpuSample.CoreBusySeconds(c) : double.NaN);
+            var (cpu, before) = (CpuSample.ProcessSeconds(), core is { } c ? CpuSample.CoreSeconds(c) : (Busy: double.NaN, Steal: double.NaN));
             var watch = Stopwatch.StartNew();
             foreach (var one in images) denoiser.Denoise(one);
-            return new Bare(watch.Elapsed.TotalSeconds, CpuSample.ProcessSeconds() - cpu, core is { } d ? CpuSample.CoreBusySeconds(d) - busy : double.NaN);
+            var after = core is { } d ? CpuSample.CoreSeconds(d) : (Busy: double.NaN, Steal: double.NaN);
+            return new Bare(watch.Elapsed.TotalSeconds, CpuSample.ProcessSeconds() - cpu, after.Busy - before.Busy, after.Steal - before.Steal);
         }
         finally
         {
@@ -222,7 +256,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
     {
         var plan = JsonSerializer.Deserialize<BarePlan>(File.ReadAllBytes(planFile))!;
         var bare = BareInference(plan.WarmUp, plan.Series, threads, core);
-        Console.WriteLine(F($"bare-inference {bare.Seconds:R} {bare.Cpu:R} {bare.CoreBusy:R}"));
+        Console.WriteLine(F($"bare-inference {bare.Seconds:R} {bare.Cpu:R} {bare.CoreBusy:R} {bare.CoreSteal:R}"));
         return 0;
     }
 
@@ -242,7 +276,8 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         var line = output.Split('\n').LastOrDefault(l => l.StartsWith("bare-inference ", StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"bare inference child exited {child.ExitCode}: {output}");
         var parts = line.Split(' ');
-        return new Bare(double.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture), double.Parse(parts[3], CultureInfo.InvariantCulture));
+        var figures = parts[1..].Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        return new Bare(figures[0], figures[1], figures[2], figures[3]);
     }
 
     /// <summary>
@@ -286,7 +321,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
 
     /// <summary>CPU seconds spent while the pipeline ran: by this process, the worker process (dedicated placement), each
     /// server, everything else; and how long the worker's core was busy (dedicated placement).</summary>
-    private sealed record CpuSeconds(double Available, double Process, double Worker, double S3, double Broker, double Other, double Niced, double WorkerCoreBusy);
+    private sealed record CpuSeconds(double Available, double Process, double Worker, double S3, double Broker, double Other, double Niced, double WorkerCoreBusy, double WorkerCoreSteal);
 
     private sealed record PipelineRun(double Seconds, double UploadsDone, double FirstJob, double LastJob, IReadOnlyList<Interval> Engine,
         SortedDictionary<string, double> Steps, CpuSeconds Cpu, double GcPauses, int Gen2Collections);
@@ -518,7 +553,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
     /// start script records each group id under the settings' folder), the whole machine (busy, and the niced part of it)
     /// and the worker's core.
     /// </summary>
-    private sealed record CpuSample(double Process, double Worker, double S3, double Broker, double Busy, double Niced, double Total, double CoreBusy)
+    private sealed record CpuSample(double Process, double Worker, double S3, double Broker, double Busy, double Niced, double Total, double CoreBusy, double CoreSteal)
     {
         private const double TicksPerSecond = 100; // USER_HZ
 
@@ -526,26 +561,26 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         {
             var machine = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..9]
                 .Select(v => double.Parse(v, CultureInfo.InvariantCulture) / TicksPerSecond).ToArray();
-            var core = workerCore is { } c ? CoreBusySeconds(c) : 0;
+            var core = workerCore is { } c ? CoreSeconds(c) : (Busy: 0, Steal: 0);
             return new CpuSample(Seconds([Environment.ProcessId]), workerPid is { } pid ? Seconds([pid]) : 0,
                 Seconds(GroupMembers(Path.Combine(serverState, "s3rver", "server.pgid"))),
-                Seconds(GroupMembers(Path.Combine(serverState, "rabbitmq", "server.pgid"))), machine.Sum() - machine[3] - machine[4], machine[1], machine.Sum(), core);
+                Seconds(GroupMembers(Path.Combine(serverState, "rabbitmq", "server.pgid"))), machine.Sum() - machine[3] - machine[4], machine[1], machine.Sum(), core.Busy, core.Steal);
         }
 
         public static double ProcessSeconds() => Seconds([Environment.ProcessId]);
 
-        /// <summary>Busy (not idle, not iowait) seconds of one core so far.</summary>
-        public static double CoreBusySeconds(int core)
+        /// <summary>Busy (not idle, not iowait; steal included) and stolen seconds of one core so far.</summary>
+        public static (double Busy, double Steal) CoreSeconds(int core)
         {
             var times = File.ReadLines("/proc/stat").First(l => l.StartsWith(F($"cpu{core} "), StringComparison.Ordinal))
                 .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..9].Select(v => double.Parse(v, CultureInfo.InvariantCulture) / TicksPerSecond).ToArray();
-            return times.Sum() - times[3] - times[4];
+            return (times.Sum() - times[3] - times[4], times[7]);
         }
 
         public CpuSeconds Minus(CpuSample before)
         {
             var (process, worker, s3, broker) = (Process - before.Process, Worker - before.Worker, S3 - before.S3, Broker - before.Broker);
-            return new(Total - before.Total, process, worker, s3, broker, Busy - before.Busy - process - worker - s3 - broker, Niced - before.Niced, CoreBusy - before.CoreBusy);
+            return new(Total - before.Total, process, worker, s3, broker, Busy - before.Busy - process - worker - s3 - broker, Niced - before.Niced, CoreBusy - before.CoreBusy, CoreSteal - before.CoreSteal);
         }
 
         /// <summary>Live processes of the group whose id the file holds (none when the file is missing).</summary>
