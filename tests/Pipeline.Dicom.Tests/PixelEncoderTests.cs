@@ -12,8 +12,6 @@ public sealed class PixelEncoderTests
         };
 
     /// <summary>The values three times over: long enough for the encoder's vector path and its scalar tail.</summary>
-    private static float[] Thrice(float[] values) => [.. values, .. values, .. values];
-
     private static T[] Thrice<T>(T[] values) => [.. values, .. values, .. values];
 
     private static ushort[] Words16(byte[] bytes, int count) =>

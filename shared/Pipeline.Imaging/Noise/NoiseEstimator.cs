@@ -61,16 +61,12 @@ public static class NoiseEstimator
                     Add(down + x - 1, 1); Add(down + x, -2); Add(down + x + 1, 1);
                     Vector256.Narrow(Vector256.Abs(lower), Vector256.Abs(upper)).CopyTo(residuals.AsSpan(n));
 
-                    // The first term starts the sum (0 + a == a exactly); weights of +-1 add or subtract as the scalar code does.
+                    // weight * pixel is exact (weights are powers of two), and a + (-b) == a - b: the scalar code's sums,
+                    // term by term (0 + a differs from a only in the sign of a zero, which the absolute value drops).
                     void Add(int at, double weight)
                     {
                         var (lo, hi) = Vector256.Widen(Vector256.Create(p.AsSpan(at, Vector256<float>.Count)));
-                        (lower, upper) = weight switch
-                        {
-                            1 => (lower + lo, upper + hi),
-                            -2 => (lower - 2.0 * lo, upper - 2.0 * hi),
-                            _ => (lower + weight * lo, upper + weight * hi),
-                        };
+                        (lower, upper) = (lower + weight * lo, upper + weight * hi);
                     }
                 }
             }
