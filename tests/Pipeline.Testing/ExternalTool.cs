@@ -7,7 +7,9 @@ public static class ExternalTool
 {
     public sealed record Result(int ExitCode, string StdOut, string StdErr);
 
-    public static Result Run(string tool, params string[] args)
+    public static Result Run(string tool, params string[] args) => Run(TimeSpan.FromMinutes(1), tool, args);
+
+    public static Result Run(TimeSpan timeout, string tool, params string[] args)
     {
         var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -24,7 +26,7 @@ public static class ExternalTool
         {
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(60_000))
+            if (!process.WaitForExit(timeout))
             {
                 process.Kill(entireProcessTree: true);
                 throw new TimeoutException($"{tool} {string.Join(' ', args)} timed out");
