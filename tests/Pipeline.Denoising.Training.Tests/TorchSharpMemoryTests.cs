@@ -8,7 +8,7 @@ using TorchSharp;
 namespace Pipeline.Denoising.Training.Tests;
 
 /// <summary>RSS is the whole process's: nothing else may run beside this test (other classes' training and
-/// inference tests raised it by 41 MB in a CI run of 2026-12-03 with no leak).</summary>
+/// inference tests raised it by 41 MB in a CI run of 2026-12-03 with the dispose scopes in place).</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ProcessMemoryCollection
 {
