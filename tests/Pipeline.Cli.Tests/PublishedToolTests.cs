@@ -1,0 +1,73 @@
+using System.Diagnostics;
+
+namespace Pipeline.Cli.Tests;
+
+/// <summary>
+/// The tool as a user installs it: `dotnet publish services/Pipeline.Cli -c Release -o DIR`, then `DIR/pipeline` run from
+/// another working directory, with no repository and no build output beside it.
+/// </summary>
+public sealed class PublishedToolTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("published-cli-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public void The_published_tool_runs_the_sample_study_and_its_verbs_from_another_working_directory()
+    {
+        var tool = Path.Combine(_folder, "tool");
+        var project = Path.Combine(Path.GetDirectoryName(SampleData.DataFolder)!, "..", "services", "Pipeline.Cli");
+        var publish = Run(_folder, Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", TimeSpan.FromMinutes(10),
+            "publish", project, "-c", "Release", "-o", tool);
+        Assert.True(publish.ExitCode == 0, $"dotnet publish failed:\n{publish.Output}");
+        // The services' own appsettings.json would collide here, and whichever came last would configure the embedded services.
+        Assert.False(File.Exists(Path.Combine(tool, "appsettings.json")), "a service's appsettings.json was published with the tool");
+
+        var elsewhere = Directory.CreateDirectory(Path.Combine(_folder, "elsewhere")).FullName;
+        var pipeline = Path.Combine(tool, "pipeline");
+        var run = Run(elsewhere, pipeline, TimeSpan.FromMinutes(5), "run", "--out", "out");
+        Assert.True(run.ExitCode == 0, $"pipeline run exited {run.ExitCode}:\n{run.Output}");
+        Assert.Contains("1 series done, 0 failed objects, 0 input objects pending", run.Output);
+        var output = Path.Combine(elsewhere, "out");
+        var marker = Assert.Single(Directory.GetFiles(output, "complete.json", SearchOption.AllDirectories));
+        Assert.Equal(16, Directory.GetFiles(Path.Combine(Path.GetDirectoryName(marker)!, "instances"), "*.dcm", SearchOption.AllDirectories).Length);
+        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(marker)!, "report.json")));
+
+        // The other verbs find their data (dictionary, bundled model) next to the tool, not in the working directory.
+        var derived = Directory.GetFiles(output, "*.dcm", SearchOption.AllDirectories)[0];
+        var dump = Run(elsewhere, pipeline, TimeSpan.FromMinutes(1), "dicom", "dump", derived);
+        Assert.True(dump.ExitCode == 0, dump.Output);
+        Assert.Contains("DERIVED", dump.Output);
+        var noisy = Path.Combine(SampleData.SampleStudy, "t1-noisy");
+        var denoise = Run(elsewhere, pipeline, TimeSpan.FromMinutes(2), "model", "denoise", noisy, "denoised");
+        Assert.True(denoise.ExitCode == 0, denoise.Output);
+        Assert.Equal(16, Directory.GetFiles(Path.Combine(elsewhere, "denoised"), "*.dcm", SearchOption.AllDirectories).Length);
+        var metrics = Run(elsewhere, pipeline, TimeSpan.FromMinutes(1), "metrics", Path.Combine(SampleData.SampleStudy, "t1"), noisy);
+        Assert.True(metrics.ExitCode == 0, metrics.Output);
+        Assert.Contains("psnr", metrics.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static (int ExitCode, string Output) Run(string workingDirectory, string fileName, TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["COLUMNS"] = "200";
+        // A test host's MSBuild settings must not leak into the child build.
+        foreach (var name in new[] { "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "MSBuildSDKsPath" }) start.Environment.Remove(name);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} {string.Join(' ', args)} did not finish in {timeout}");
+        }
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+}
