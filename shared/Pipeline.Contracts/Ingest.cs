@@ -58,3 +58,24 @@ public sealed record InstanceFailed(
 {
     public int ContractVersion { get; init; } = Contracts.ContractVersion.Current;
 }
+
+/// <summary>
+/// Ingest -> operators (and the embedded run): ingest has listed its whole input bucket and published a job for every
+/// series that was complete by then. Sent after every full listing (at start, then every reconcile interval).
+/// </summary>
+/// <param name="InputBucket">The bucket that was listed.</param>
+/// <param name="ObjectsListed">Objects the listing found.</param>
+/// <param name="SeriesTracked">Series ingest knows of (published or waiting).</param>
+/// <param name="SeriesWaiting">Series with changes not published yet (waiting for their quiet period or manifest).</param>
+/// <param name="JobsPublished">Denoise jobs this ingest process has published since it started.</param>
+/// <param name="CompletedAt">When the pass ended (UTC).</param>
+public sealed record IngestPassCompleted(
+    string InputBucket,
+    int ObjectsListed,
+    int SeriesTracked,
+    int SeriesWaiting,
+    int JobsPublished,
+    DateTimeOffset CompletedAt) : IPipelineMessage
+{
+    public int ContractVersion { get; init; } = Contracts.ContractVersion.Current;
+}
