@@ -1,7 +1,7 @@
 using Pipeline.Hosting;
 
-// The TrainingCoordinator service: service defaults (settings, telemetry, health, bus); its consumers arrive with
-// the pipeline issue.
+// The TrainingCoordinator service: service defaults (settings, telemetry, health, bus) only; its consumers are not
+// written yet.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 var app = builder.Build();

@@ -7,7 +7,7 @@ namespace Pipeline.Denoising.Evaluation;
 /// <summary>A clean-intensity scaling of the protocol: the head's 99.5th percentile at <see cref="Peak"/> of the range.</summary>
 public sealed record Scaling(string Name, double Peak);
 
-/// <summary>The parameters of the quality protocol (issue 6); the defaults are the protocol.</summary>
+/// <summary>The parameters of the quality protocol; the defaults are the protocol.</summary>
 public sealed record QualityProtocolOptions
 {
     public double DataRange { get; init; } = 4095;
@@ -48,7 +48,7 @@ public enum SplitPart
 public sealed record QualityCase(Scaling Scaling, NoiseModel Noise, IReadOnlyDictionary<int, Image> Clean, IReadOnlyDictionary<int, Image> Noisy);
 
 /// <summary>
-/// The quality protocol of issue 6, as pure functions: axial slices from the test part of the volume (the top 20 %:
+/// The quality protocol that scores denoisers, as pure functions: axial slices from the test part of the volume (the top 20 %:
 /// above the 70 % train and 10 % validation slices), <see cref="QualityProtocolOptions.SliceCount"/> of them evenly
 /// spaced among those whose head covers at least 20 % of the slice; the clean values scaled so the head's 99.5th
 /// percentile sits at 30 % ("dim") and 90 % ("bright") of the range, rounded to 16-bit integers; seeded noise, not

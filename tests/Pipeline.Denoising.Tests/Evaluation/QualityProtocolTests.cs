@@ -10,7 +10,7 @@ namespace Pipeline.Denoising.Tests.Evaluation;
 
 public sealed class QualityProtocolTests
 {
-    /// <summary>numpy reads the NIfTI itself and applies the issue's definitions (independent of our reader and code).</summary>
+    /// <summary>numpy reads the NIfTI itself and applies the protocol's definitions (independent of our reader and code).</summary>
     private const string Oracle = """
         import sys, gzip, struct, json, numpy as np
         b = gzip.open(sys.argv[1]).read()
@@ -113,8 +113,8 @@ public sealed class QualityProtocolTests
             var c = QualityProtocol.Cases(volume, [new RicianNoise(0.1)], [.. report.Slices], 0, options).Single(x => x.Scaling.Name == scaling);
             var noisyPsnr = report.Slices.Average(k => FidelityMetrics.Psnr(c.Clean[k], c.Noisy[k], 4095));
             Assert.Equal(noisyPsnr, f[QualityReport.Noisy].Psnr, 9);
-            // NLM + Rician correction removes the noise floor: several dB better than the input (the issue's oracle
-            // figures at 10 % are 31.7 / 32.4 dB against ~18-19 dB noisy).
+            // NLM + Rician correction removes the noise floor: several dB better than the input (the reference oracle,
+            // scikit-image NLM with the true sigma and the best h, scores at 10 % 31.7 / 32.4 dB against ~18-19 dB noisy).
             Assert.True(f["nlm-unbiased"].Psnr > f[QualityReport.Noisy].Psnr + 8, $"{scaling}: NLM {f["nlm-unbiased"].Psnr:F2} vs noisy {f[QualityReport.Noisy].Psnr:F2}");
             Assert.True(f["nlm-unbiased"].Ssim > f["median3x3"].Ssim);
         }

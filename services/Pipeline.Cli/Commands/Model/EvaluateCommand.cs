@@ -18,7 +18,7 @@ using Spectre.Console.Cli;
 namespace Pipeline.Cli.Commands.Model;
 
 /// <summary>
-/// `pipeline model evaluate`: the issue-6 quality protocol (<see cref="QualityProtocol"/>) on a clean volume: PSNR and
+/// `pipeline model evaluate`: the quality protocol (<see cref="QualityProtocol"/>) on a clean volume: PSNR and
 /// SSIM of the noisy input, of the classical baselines (unbiased NLM, median 3x3) and of the model, per noise level and
 /// scaling; a table, or JSON with --json; charts with --chart.
 /// </summary>
