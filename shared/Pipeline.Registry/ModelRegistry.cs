@@ -162,15 +162,15 @@ public sealed partial class ModelRegistry(IObjectStore store, ModelRegistryOptio
 
     private static string Key(ModelVersionId version, string file) => ModelRegistryLayout.FileKey(version.Name, version.Version, file);
 
-    [LoggerMessage(1501, LogLevel.Information, "Model version {Version} promoted to current")]
+    [LoggerMessage(301, LogLevel.Information, "Model version {Version} promoted to current")]
     private static partial void LogPromoted(ILogger logger, string version);
 
-    [LoggerMessage(1502, LogLevel.Information, "Registry has no current version of model {Name}: publishing the bundled default as version 1")]
+    [LoggerMessage(302, LogLevel.Information, "Registry has no current version of model {Name}: publishing the bundled default as version 1")]
     private static partial void LogBootstrap(ILogger logger, string name);
 
-    [LoggerMessage(1503, LogLevel.Information, "Fetched and verified model version {Version} ({Architecture})")]
+    [LoggerMessage(303, LogLevel.Information, "Fetched and verified model version {Version} ({Architecture})")]
     private static partial void LogFetched(ILogger logger, string version, string architecture);
 
-    [LoggerMessage(1504, LogLevel.Warning, "Cached copy of model version {Version} failed verification and is fetched again: {Reason}")]
+    [LoggerMessage(304, LogLevel.Warning, "Cached copy of model version {Version} failed verification and is fetched again: {Reason}")]
     private static partial void LogCacheRejected(ILogger logger, string version, string reason);
 }

@@ -50,7 +50,7 @@ public sealed partial class ModelScorer(
         {
             set = await ReadJsonAsync<HeldOutSet>(request.HeldOutSet, ct);
             volume = await ReadVolumeAsync(set, ct);
-            levels = [.. (set.Noise ?? DefaultNoise).Select(NoiseModel.Parse)];
+            levels = [.. set.Noise?.Select(NoiseModel.Parse) ?? QualityProtocol.NoiseLevels];
             methods.Add(await OpenAsync(Candidate, request.CandidateModelVersion, ct));
             if (request.BaselineModelVersion is { } baseline) methods.Add(await OpenAsync(Baseline, baseline, ct));
         }
@@ -88,9 +88,6 @@ public sealed partial class ModelScorer(
         LogScored(logger, request.CandidateModelVersion, request.BaselineModelVersion ?? "none", report.Summary.GetValueOrDefault("psnr_gain_min", double.NaN));
         return new EvaluationCompleted(null, null, request.CandidateModelVersion, reportRef, null, report.Summary, request.RequestId);
     }
-
-    /// <summary>The protocol's noise levels: Rician 5, 10, 15 and 20 % of the data range.</summary>
-    public static readonly IReadOnlyList<string> DefaultNoise = ["rician:0.05", "rician:0.1", "rician:0.15", "rician:0.2"];
 
     private async Task<T> ReadJsonAsync<T>(ObjectRef obj, CancellationToken ct) =>
         JsonSerializer.Deserialize<T>(await store.GetBytesAsync(obj.Bucket, obj.Key, cancellationToken: ct), ContractJson.Options)

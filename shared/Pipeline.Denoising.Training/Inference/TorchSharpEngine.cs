@@ -31,8 +31,7 @@ public sealed class TorchSharpEngine : IDenoisingEngine
         Device = cuda ? $"cuda:{options.CudaDeviceId}" : $"cpu ({options.ResolvedThreads} threads)";
         _network.to(_device);
         _network.eval();
-        (logger ?? NullLogger.Instance).LogInformation("Denoising engine {Engine} on {Device}, architecture {Architecture}",
-            Name, Device, network.Spec.Name);
+        Log.EngineStarted(logger ?? NullLogger.Instance, Name, Device, network.Spec.Name);
     }
 
     public static TorchSharpEngine Load(ArchitectureSpec spec, string safetensorsPath, EngineOptions? options = null, ILogger? logger = null) =>

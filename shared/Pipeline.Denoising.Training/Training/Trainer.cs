@@ -64,7 +64,7 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
             optimizer.load_state_dict(Path.Combine(folder, OptimizerFile));
             if (File.Exists(Path.Combine(folder, BestFile)))
                 best = Snapshot(DenoisingNetwork.Load(options.Architecture, Path.Combine(folder, BestFile)));
-            _logger.LogInformation("Resuming training at step {Step} from {Folder}", state.Step, folder);
+            Log.Resuming(_logger, state.Step, folder);
         }
 
         var clock = Stopwatch.StartNew();
@@ -109,8 +109,7 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
                 {
                     state = state with { StaleValidations = state.StaleValidations + 1 };
                 }
-                _logger.LogInformation("Step {Step}: validation PSNR {Psnr:F2} dB, SSIM {Ssim:F4} (noisy {NoisyPsnr:F2} dB)",
-                    step, last.Psnr, last.Ssim, last.NoisyPsnr);
+                Log.Validated(_logger, step, last.Psnr, last.Ssim, last.NoisyPsnr);
                 stop = outOfTime || (options.Patience > 0 && state.StaleValidations >= options.Patience);
             }
             state = state with { Step = step };
@@ -196,7 +195,7 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
         if (model.Manifest.Architecture != options.Architecture)
             throw new ArgumentException(
                 $"Initial model '{folder}' is {Describe(model.Manifest.Architecture)}; this run trains {Describe(options.Architecture)}.");
-        _logger.LogInformation("Starting from the weights of model {Version} ({Folder})", model.Manifest.Version, folder);
+        Log.StartingFromModel(_logger, model.Manifest.Version, folder);
         return (DenoisingNetwork.Load(options.Architecture, model.WeightsPath),
             new InitialWeights(model.Manifest.Version, model.Manifest.Files.Weights.Sha256));
         static string Describe(ArchitectureSpec spec) => JsonSerializer.Serialize(spec, ModelManifest.Json).ReplaceLineEndings(" ");

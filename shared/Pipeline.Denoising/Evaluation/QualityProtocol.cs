@@ -56,6 +56,22 @@ public sealed record QualityCase(Scaling Scaling, NoiseModel Noise, IReadOnlyDic
 /// </summary>
 public static class QualityProtocol
 {
+    /// <summary>The protocol's noise levels as a spec: Rician at 5, 10, 15 and 20 % of the data range.</summary>
+    public const string NoiseLevelsSpec = "rician:0.05,0.10,0.15,0.20";
+
+    /// <summary>The protocol's noise levels, one noise model each (<see cref="NoiseLevelsSpec"/>).</summary>
+    public static IReadOnlyList<NoiseModel> NoiseLevels { get; } = ParseLevels(NoiseLevelsSpec);
+
+    /// <summary>"rician:0.05,0.10" into one noise model per level.</summary>
+    public static IReadOnlyList<NoiseModel> ParseLevels(string spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var parts = spec.Split(':', 2, StringSplitOptions.TrimEntries);
+        if (parts.Length != 2 || parts[1].Length == 0)
+            throw new FormatException($"noise spec '{spec}' is not NAME:LEVEL[,LEVEL...] (e.g. rician:0.05,0.10)");
+        return parts[1].Split(',', StringSplitOptions.TrimEntries).Select(l => NoiseModel.Parse($"{parts[0]}:{l}")).ToArray();
+    }
+
     /// <summary>The level above which a voxel belongs to the head: a fraction of the 99.5th percentile of non-zero voxels.</summary>
     public static double HeadThreshold(Volume volume, QualityProtocolOptions? options = null)
     {

@@ -40,10 +40,10 @@ public sealed class OnnxRuntimeEngine : IDenoisingEngine
         else if (options.Device == DevicePreference.Cuda)
             throw new InvalidOperationException($"CUDA was required but is unavailable: {reason}");
         else if (options.Device == DevicePreference.Auto)
-            logger.LogInformation("ONNX Runtime uses the CPU: {Reason}", reason);
+            Log.OnnxRuntimeOnCpu(logger, reason);
 
         _session = new InferenceSession(onnxModel, sessionOptions);
-        logger.LogInformation("Denoising engine {Engine} on {Device}, architecture {Architecture}", Name, Device, architecture.Name);
+        Log.EngineStarted(logger, Name, Device, architecture.Name);
     }
 
     public string Name => EngineOptions.OnnxRuntime;
@@ -91,7 +91,7 @@ public sealed class OnnxRuntimeEngine : IDenoisingEngine
         {
             // No GPU, no driver, or CUDA/cuDNN libraries missing from the image.
             reason = $"CUDA provider failed to start ({e.Message})";
-            logger.LogWarning("ONNX Runtime CUDA provider unavailable, falling back to CPU: {Reason}", e.Message);
+            Log.CudaUnavailable(logger, e.Message);
             return false;
         }
     }

@@ -62,6 +62,15 @@ public sealed class QualityProtocolTests
     }
 
     [Fact]
+    public void The_protocol_scores_rician_noise_at_5_10_15_and_20_percent()
+    {
+        Assert.Equal([new RicianNoise(0.05), new RicianNoise(0.10), new RicianNoise(0.15), new RicianNoise(0.20)], QualityProtocol.NoiseLevels);
+        Assert.Equal(["gaussian:0.1", "gaussian:0.2"], QualityProtocol.ParseLevels("gaussian: 0.10, 0.2").Select(n => n.ToString()));
+        Assert.Throws<FormatException>(() => QualityProtocol.ParseLevels("rician"));
+        Assert.Throws<FormatException>(() => QualityProtocol.ParseLevels("rician:"));
+    }
+
+    [Fact]
     public void Scaling_rounds_half_to_even_and_clamps_to_16_bits()
     {
         var image = new Image(5, 1, [0.5f, 1.5f, 2.5f, -3f, 70000f]);

@@ -10,7 +10,6 @@ using Pipeline.Dicom;
 using Pipeline.Imaging;
 using Pipeline.Imaging.Dicom;
 using Pipeline.Imaging.Nifti;
-using Pipeline.Imaging.Noise;
 using Pipeline.Imaging.Pictures;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -32,8 +31,8 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         [CommandOption("--data <PATH>"), Description("Clean NIfTI volume or folder of one DICOM series (default: Colin27 ch2better from mricron-data)")]
         public string Data { get; init; } = "/usr/share/mricron/templates/ch2better.nii.gz";
 
-        [CommandOption("--noise <SPEC>"), Description("Noise type and levels (fractions of 4095), e.g. rician:0.05,0.10,0.15,0.20")]
-        public string Noise { get; init; } = "rician:0.05,0.10,0.15,0.20";
+        [CommandOption("--noise <SPEC>"), Description("Noise type and levels (fractions of 4095); default the protocol's " + QualityProtocol.NoiseLevelsSpec)]
+        public string Noise { get; init; } = QualityProtocol.NoiseLevelsSpec;
 
         [CommandOption("--engine <NAME>"), Description("onnxruntime (default) or torchsharp")]
         public string Engine { get; init; } = EngineOptions.OnnxRuntime;
@@ -63,7 +62,7 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         NativeAllocator.KeepFreedMemory();
         try
         {
-            var levels = ParseLevels(settings.Noise);
+            var levels = QualityProtocol.ParseLevels(settings.Noise);
             var part = settings.Split.ToLowerInvariant() switch
             {
                 "test" => SplitPart.Test,
@@ -101,15 +100,6 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
-    }
-
-    /// <summary>"rician:0.05,0.10" into one noise model per level.</summary>
-    internal static IReadOnlyList<NoiseModel> ParseLevels(string spec)
-    {
-        var parts = spec.Split(':', 2, StringSplitOptions.TrimEntries);
-        if (parts.Length != 2 || parts[1].Length == 0)
-            throw new FormatException($"noise spec '{spec}' is not NAME:LEVEL[,LEVEL...] (e.g. rician:0.05,0.10)");
-        return parts[1].Split(',', StringSplitOptions.TrimEntries).Select(l => NoiseModel.Parse($"{parts[0]}:{l}")).ToArray();
     }
 
     private static void WriteTables(QualityReport report, double seconds)

@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
 using Pipeline.Denoising.Architectures;
-using Pipeline.Denoising.Evaluation;
 using Pipeline.Denoising.Models;
 using Pipeline.Denoising.Training.Inference;
 using Pipeline.Denoising.Training.Training;
@@ -115,23 +114,16 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             CheckpointFolder = settings.Checkpoint,
         };
 
-        var train = new List<TrainingSeries>();
-        var validation = new List<TrainingSeries>();
-        var lineage = new List<DataLineage>();
+        var volumes = new List<TrainingVolume>();
         foreach (var path in settings.Inputs.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             var volume = VolumeSource.Read(path);
-            var sha = VolumeSource.Sha256(path);
-            // Spatially disjoint split by slice position: lower slices train, the next ones validate (the rest is
-            // the evaluation protocol's test set).
-            var split = SliceSplit.ByPosition(volume.Depth, settings.TrainFraction, settings.ValidationFraction);
-            var (trainLast, validationLast) = (split.TrainLast, split.ValidationLast);
-            train.Add(TrainingSeries.FromRange(Path.GetFileName(path), volume, 0, trainLast));
-            validation.Add(TrainingSeries.FromRange(Path.GetFileName(path), volume, trainLast + 1, validationLast));
-            lineage.Add(new DataLineage(path, sha, "train", 0, trainLast));
-            lineage.Add(new DataLineage(path, sha, "validation", trainLast + 1, validationLast));
-            AnsiConsole.MarkupLineInterpolated($"{path}: {volume.Width}x{volume.Height}x{volume.Depth}, train slices 0-{trainLast}, validation {trainLast + 1}-{validationLast}");
+            volumes.Add(new TrainingVolume(path, TrainingVolume.Sha256Of(path), volume));
         }
+        var data = TrainingDataSet.Split(volumes, settings.TrainFraction, settings.ValidationFraction);
+        foreach (var (volume, split) in volumes.Zip(data.Splits))
+            AnsiConsole.MarkupLineInterpolated(
+                $"{volume.Source}: {volume.Volume.Width}x{volume.Volume.Height}x{volume.Volume.Depth}, train slices 0-{split.TrainLast}, validation {split.ValidationFirst}-{split.ValidationLast}");
 
         TrainingResult? result = null;
         AnsiConsole.Progress()
@@ -145,11 +137,11 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
                     task.Description = string.Create(CultureInfo.InvariantCulture,
                         $"step {p.Step} loss {p.Loss:E2}{(p.BestValidationPsnr is { } b ? $" best val {b:F2} dB" : "")}");
                 });
-                result = new Trainer(options, train, validation).Train(progress, cancellationToken);
+                result = new Trainer(options, data.Training, data.Validation).Train(progress, cancellationToken);
                 task.Value = options.Steps;
             });
 
-        var manifest = ModelWriter.Write(settings.Output, result!, options, lineage,
+        var manifest = ModelWriter.Write(settings.Output, result!, options, data.Lineage,
             "pipeline " + string.Join(' ', context.Arguments));
         var v = manifest.Validation!;
         AnsiConsole.MarkupLineInterpolated($"wrote {settings.Output}: {result!.Steps} steps ({result.Elapsed.TotalMinutes:F1} min), best step {result.BestStep}");
