@@ -80,6 +80,25 @@ public sealed class LocalFolderObjectStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Folders_given_with_a_trailing_separator_behave_as_without_it()
+    {
+        // "pipeline run in/study/" as shell completion writes it: objects inside must still be inside their bucket.
+        using var input = new TempFolder();
+        using var output = new TempFolder();
+        await File.WriteAllBytesAsync(Path.Combine(input.Path, "1.dcm"), [7]);
+        var store = new LocalFolderObjectStore(new LocalFolderStorageOptions
+        {
+            Root = Path.Combine(output.Path, ".pipeline") + "/",
+            BucketFolders = new Dictionary<string, string> { ["incoming"] = input.Path + "/", ["denoised"] = output.Path + "/" },
+        });
+
+        Assert.Equal(["1.dcm"], (await store.ListAsync("incoming").ToListAsync()).Select(o => o.Key));
+        Assert.Equal([7], await store.GetBytesAsync("incoming", "1.dcm"));
+        await store.PutBytesAsync("denoised", "studies/1/complete.json", [1]);
+        Assert.Equal(["studies/1/complete.json"], (await store.ListAsync("denoised").ToListAsync()).Select(o => o.Key));
+    }
+
+    [Fact]
     public async Task A_file_replaced_by_hand_reports_its_own_etag_not_the_stale_sidecar()
     {
         await _store.PutBytesAsync("incoming", "k", "old"u8.ToArray());

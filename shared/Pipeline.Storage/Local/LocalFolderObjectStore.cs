@@ -28,14 +28,20 @@ public sealed class LocalFolderObjectStore : IObjectStore
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.Root, "Storage:Local:Root");
-        Root = Path.GetFullPath(options.Root);
+        Root = FullFolderPath(options.Root);
         _tempFolder = Path.Combine(Root, ".tmp");
         _metaFolder = Path.Combine(Root, ".meta");
         Directory.CreateDirectory(_tempFolder);
-        _bucketFolders = options.BucketFolders.ToDictionary(b => b.Key, b => Path.GetFullPath(b.Value), StringComparer.Ordinal);
+        _bucketFolders = options.BucketFolders.ToDictionary(b => b.Key, b => FullFolderPath(b.Value), StringComparer.Ordinal);
         foreach (var bucket in _bucketFolders.Keys)
             ObjectNames.ValidateBucket(bucket);
     }
+
+    /// <summary>
+    /// Absolute, without a trailing separator ("in/study/", as shell completion writes it, is "in/study"): object paths
+    /// are checked against folder + separator.
+    /// </summary>
+    private static string FullFolderPath(string folder) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
 
     /// <summary>Absolute root folder.</summary>
     public string Root { get; }
