@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Pipeline.Cli.Commands;
 using Pipeline.Cli.Commands.Pipeline;
 using Spectre.Console.Cli;
@@ -18,4 +19,15 @@ app.Configure(config =>
     config.AddModelCommands();
     config.AddBenchCommands();
 });
-return await app.RunAsync(args);
+
+// Ctrl+C and SIGTERM cancel the verb in hand, which stops promptly with its outputs whole (object writes are atomic and a
+// series' marker is written last); a second signal ends the process at once.
+using var stop = new CancellationTokenSource();
+void Cancel(PosixSignalContext signal)
+{
+    signal.Cancel = !stop.IsCancellationRequested;
+    stop.Cancel();
+}
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+return await app.RunAsync(args, stop.Token);
