@@ -114,16 +114,9 @@ public sealed partial class SeriesEvaluator(
     /// <summary>The marker's revision when it is later than the job's (the job's outputs were replaced since).</summary>
     private async Task<int?> LaterRevisionAsync(SeriesDenoised job, CancellationToken ct)
     {
-        try
-        {
-            var marker = JsonSerializer.Deserialize<SeriesCompletion>(
-                await store.GetBytesAsync(job.CompletionMarker.Bucket, job.CompletionMarker.Key, cancellationToken: ct), ContractJson.Options);
-            return marker?.Revision > job.Revision ? marker.Revision : null;
-        }
-        catch (Exception e) when (e is ObjectNotFoundException or JsonException)
-        {
-            return null; // no (readable) marker: nothing says the job is stale
-        }
+        // No (readable) marker: nothing says the job is stale.
+        var marker = (await store.ReadMarkerAsync(job.CompletionMarker, ct)).Marker;
+        return marker?.Revision > job.Revision ? marker.Revision : null;
     }
 
     private async Task<LoadedPair> LoadPairAsync(DenoisedInstance objects, CancellationToken ct)

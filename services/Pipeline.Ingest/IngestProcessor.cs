@@ -199,21 +199,10 @@ public sealed partial class IngestProcessor(
     /// </summary>
     private async Task<int?> RevisionToPublishAsync(CompleteSeries series, string modelVersion, CancellationToken ct)
     {
-        var markerKey = BucketLayout.CompletionMarker(series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid, modelVersion);
-        SeriesCompletion? marker;
-        try
-        {
-            await using var stream = await store.OpenReadAsync(_options.OutputBucket, markerKey, cancellationToken: ct);
-            marker = await JsonSerializer.DeserializeAsync<SeriesCompletion>(stream, cancellationToken: ct);
-        }
-        catch (Exception e) when (e is ObjectNotFoundException or BucketNotFoundException)
-        {
-            return series.Revision;
-        }
-        catch (JsonException)
-        {
-            marker = null; // an unreadable marker is treated as "changed": the series is redone
-        }
+        var found = await store.ReadMarkerAsync(
+            CompletionMarkers.Of(_options.OutputBucket, series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid, modelVersion), ct);
+        if (!found.Exists) return series.Revision;
+        var marker = found.Marker; // null when unreadable: treated as "changed", the series is redone
         if (marker?.SourceFingerprint == series.Fingerprint) return null;
         return Math.Max(series.Revision, (marker?.Revision ?? 0) + 1);
     }
