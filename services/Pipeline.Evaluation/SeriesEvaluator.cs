@@ -22,10 +22,12 @@ namespace Pipeline.Evaluation;
 public sealed partial class SeriesEvaluator(
     IObjectStore store,
     IOptions<EvaluationOptions> options,
+    IOptions<StorageOptions> storage,
     TimeProvider clock,
     ILogger<SeriesEvaluator> logger)
 {
     private readonly EvaluationOptions _options = options.Value;
+    private readonly string _outputBucket = storage.Value.OutputBucket;
 
     /// <summary>
     /// Evaluates the series and returns the message to publish, or null when the job is stale (its completion marker
@@ -96,7 +98,7 @@ public sealed partial class SeriesEvaluator(
                 InstancesMatched = figures.Count(f => f?.PsnrReferenceInput is not null),
             },
             instances, montage);
-        var reportRef = new ObjectRef(_options.OutputBucket, BucketLayout.Report(job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion));
+        var reportRef = new ObjectRef(_outputBucket, BucketLayout.Report(job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion));
         await store.PutBytesAsync(reportRef.Bucket, reportRef.Key, JsonSerializer.SerializeToUtf8Bytes(report, EvaluationReport.Json),
             new ObjectWriteOptions("application/json"), ct);
 
@@ -176,7 +178,7 @@ public sealed partial class SeriesEvaluator(
         SeriesDenoised job, List<LoadedPair> readable, CancellationToken ct)
     {
         var partners = new Dictionary<LoadedPair, ReferencePartner>();
-        var registration = new ObjectRef(_options.OutputBucket, BucketLayout.Reference(job.StudyInstanceUid, job.SourceSeriesInstanceUid));
+        var registration = new ObjectRef(_outputBucket, BucketLayout.Reference(job.StudyInstanceUid, job.SourceSeriesInstanceUid));
         CleanReference? clean;
         try
         {
@@ -294,7 +296,7 @@ public sealed partial class SeriesEvaluator(
         var slices = SeriesMontage.MidSlices(shown.Count, _options.MontageSlices);
         if (slices.Length == 0) slices = [0];
         var png = SeriesMontage.Render(original, denoised, slices);
-        var image = new ObjectRef(_options.OutputBucket, BucketLayout.Montage(job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion));
+        var image = new ObjectRef(_outputBucket, BucketLayout.Montage(job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion));
         await store.PutBytesAsync(image.Bucket, image.Key, png, new ObjectWriteOptions("image/png"), ct);
         return new MontageSummary(image, [.. slices.Select(k => shown[k].Index)]);
     }
@@ -306,7 +308,7 @@ public sealed partial class SeriesEvaluator(
             ? "the job lists no instances"
             : $"none of the {pairs.Count} instances could be evaluated; first: {pairs[0].Failure}";
         var source = pairs.Count > 0 ? pairs[0].Objects.Source : job.CompletionMarker;
-        await store.WriteAsync(_options.OutputBucket, new FailureRecord(source, PipelineStage.Evaluation, reason, nameof(SeriesNotEvaluableException),
+        await store.WriteAsync(_outputBucket, new FailureRecord(source, PipelineStage.Evaluation, reason, nameof(SeriesNotEvaluableException),
             clock.GetUtcNow(), attempt, job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion), ct);
         EvaluationTelemetry.SeriesEvaluated(job.ModelVersion, null, "failed");
         LogSeriesFailed(logger, job.SourceSeriesInstanceUid, reason);

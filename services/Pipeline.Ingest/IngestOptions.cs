@@ -12,10 +12,6 @@ public sealed class IngestOptions
     [Required]
     public string InputBucket { get; set; } = "incoming";
 
-    /// <summary>Bucket for derived series, markers, reports and failure records.</summary>
-    [Required]
-    public string OutputBucket { get; set; } = "denoised";
-
     /// <summary>
     /// Pins the model version jobs ask for, e.g. "denoiser/1". Empty (the default): the registry's current
     /// version of ModelRegistry:Model at the time a series completes, so a promotion reaches the next job.

@@ -23,6 +23,7 @@ public sealed partial class IngestProcessor(
     IObjectStore store,
     IPublishEndpoint publisher,
     IOptions<IngestOptions> options,
+    IOptions<StorageOptions> storage,
     ModelRegistry registry,
     IOptions<ModelRegistrySettings> registrySettings,
     TimeProvider clock,
@@ -35,6 +36,7 @@ public sealed partial class IngestProcessor(
     private static readonly Counter<long> JobsCounter = Meter.CreateCounter<long>("pipeline.ingest.jobs", description: "Denoise jobs published");
 
     private readonly IngestOptions _options = options.Value;
+    private readonly string _outputBucket = storage.Value.OutputBucket;
     private readonly SeriesAssembler _assembler = new(options.Value.QuietPeriod);
     private readonly Dictionary<string, JobPriority> _folderPriority = new(StringComparer.Ordinal);
     private readonly Dictionary<ObjectRef, string?> _seenMarkers = [];
@@ -168,7 +170,7 @@ public sealed partial class IngestProcessor(
             {
                 var reason = series.NotDenoisable.Select(i => i.NotDenoisableReason).FirstOrDefault() ?? "no instances";
                 var record = BucketLayout.FailureRecord(PipelineStage.Ingest, series.NotDenoisable[0].Object);
-                await publisher.Publish(new SeriesNotDenoisable(study, uid, reason, new ObjectRef(_options.OutputBucket, record)), ct);
+                await publisher.Publish(new SeriesNotDenoisable(study, uid, reason, new ObjectRef(_outputBucket, record)), ct);
                 _assembler.MarkPublished(series);
                 continue;
             }
@@ -200,7 +202,7 @@ public sealed partial class IngestProcessor(
     private async Task<int?> RevisionToPublishAsync(CompleteSeries series, string modelVersion, CancellationToken ct)
     {
         var found = await store.ReadMarkerAsync(
-            CompletionMarkers.Of(_options.OutputBucket, series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid, modelVersion), ct);
+            CompletionMarkers.Of(_outputBucket, series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid, modelVersion), ct);
         if (!found.Exists) return series.Revision;
         var marker = found.Marker; // null when unreadable: treated as "changed", the series is redone
         if (marker?.SourceFingerprint == series.Fingerprint) return null;
@@ -288,7 +290,7 @@ public sealed partial class IngestProcessor(
 
     private async Task RecordFailureAsync(ObjectRef source, string reason, string errorType, string? study, string? series, CancellationToken ct)
     {
-        var record = await store.WriteAsync(_options.OutputBucket,
+        var record = await store.WriteAsync(_outputBucket,
             new FailureRecord(source, PipelineStage.Ingest, reason, errorType, clock.GetUtcNow(), 1, study, series), ct);
         await publisher.Publish(new InstanceFailed(source, PipelineStage.Ingest, reason, record, study, series), ct);
         Failures.Add(1);

@@ -16,6 +16,7 @@ public sealed partial class IngestWorker(
     IngestInbox inbox,
     IObjectStore store,
     IOptions<IngestOptions> options,
+    IOptions<StorageOptions> storage,
     TimeProvider clock,
     ILogger<IngestWorker> logger) : BackgroundService
 {
@@ -39,7 +40,7 @@ public sealed partial class IngestWorker(
                 if (clock.GetUtcNow() >= nextReconcile)
                 {
                     await store.EnsureBucketAsync(settings.InputBucket, stoppingToken);
-                    await store.EnsureBucketAsync(settings.OutputBucket, stoppingToken);
+                    await store.EnsureBucketAsync(storage.Value.OutputBucket, stoppingToken);
                     await processor.ReconcileAsync("", stoppingToken);
                     nextReconcile = clock.GetUtcNow() + settings.ReconcileInterval;
                 }

@@ -24,6 +24,7 @@ public sealed partial class DenoiseSeriesConsumer(
     IObjectStore store,
     LoadedModels models,
     IOptions<DenoiseWorkerOptions> options,
+    IOptions<StorageOptions> storage,
     TimeProvider clock,
     ILogger<DenoiseSeriesConsumer> logger) : IConsumer<DenoiseSeries>
 {
@@ -41,7 +42,7 @@ public sealed partial class DenoiseSeriesConsumer(
         var job = context.Message;
         var ct = context.CancellationToken;
         var settings = options.Value;
-        var output = settings.OutputBucket;
+        var output = storage.Value.OutputBucket;
         using var activity = Activity.StartActivity("denoise.series");
         activity?.SetTag("pipeline.series", job.SeriesInstanceUid);
         activity?.SetTag("pipeline.model_version", job.ModelVersion);
