@@ -33,6 +33,9 @@ public sealed class IngestOptions
     [Required]
     public string MarkerFileName { get; set; } = "_manifest.json";
 
+    /// <summary>Whether an object of the input bucket is the uploader's marker object.</summary>
+    public bool IsMarker(ObjectRef obj) => Path.GetFileName(obj.Key) == MarkerFileName;
+
     /// <summary>Key prefixes whose drops jump the queue (e.g. "urgent/").</summary>
     public List<string> UrgentPrefixes { get; set; } = [];
 

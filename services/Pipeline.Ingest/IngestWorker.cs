@@ -51,7 +51,7 @@ public sealed partial class IngestWorker(
                 while (inbox.Reader.TryRead(out var created))
                 {
                     batch.Add(created);
-                    var manifest = Path.GetFileName(created.Object.Key) == settings.MarkerFileName;
+                    var manifest = settings.IsMarker(created.Object);
                     if (!manifest && batch.Count < settings.HeaderReadConcurrency * 4) continue;
                     await processor.ObserveAllAsync(batch, stoppingToken);
                     batch = [];
