@@ -8,10 +8,6 @@ public sealed class DenoiseWorkerOptions
 {
     public const string Section = "DenoiseWorker";
 
-    /// <summary>Bucket for derived series, completion markers and failure records.</summary>
-    [Required]
-    public string OutputBucket { get; set; } = "denoised";
-
     /// <summary>Inference engine: onnxruntime (default) and the device (Auto: CUDA when a GPU answers, else CPU).</summary>
     public EngineSettings Engine { get; set; } = new();
 

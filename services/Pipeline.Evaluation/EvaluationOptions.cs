@@ -7,10 +7,6 @@ public sealed class EvaluationOptions
 {
     public const string Section = "Evaluation";
 
-    /// <summary>Bucket holding the derived series; reports, montages, reference registrations and failure records live here too.</summary>
-    [Required]
-    public string OutputBucket { get; set; } = "denoised";
-
     /// <summary>How many slices the montage shows (evenly spaced inner slices of the series).</summary>
     [Range(1, 16)]
     public int MontageSlices { get; set; } = 3;

@@ -1,14 +1,9 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
-using Pipeline.Dicom;
 using Pipeline.Hosting;
-using Pipeline.Imaging;
 using Pipeline.Imaging.Dicom;
-using Pipeline.Imaging.Noise;
-using Pipeline.Imaging.Pictures;
 using Pipeline.Storage;
 
 namespace Pipeline.Evaluation;
@@ -19,13 +14,26 @@ namespace Pipeline.Evaluation;
 /// reference is registered (<see cref="BucketLayout.Reference"/>), MSE/PSNR/SSIM of input and output against it.
 /// Writes the montage and the report, exports the figures as metrics. A pair that cannot be read fails alone.
 /// </summary>
-public sealed partial class SeriesEvaluator(
-    IObjectStore store,
-    IOptions<EvaluationOptions> options,
-    TimeProvider clock,
-    ILogger<SeriesEvaluator> logger)
+public sealed partial class SeriesEvaluator
 {
-    private readonly EvaluationOptions _options = options.Value;
+    private readonly IObjectStore _store;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly string _outputBucket;
+    private readonly InstanceLoader _loader;
+    private readonly CleanReferenceMatcher _references;
+    private readonly MontageWriter _montage;
+
+    public SeriesEvaluator(IObjectStore store, IOptions<EvaluationOptions> options, IOptions<StorageOptions> storage, TimeProvider clock,
+        ILogger<SeriesEvaluator> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(storage);
+        (_store, _clock, _logger, _outputBucket) = (store, clock, logger, storage.Value.OutputBucket);
+        _loader = new InstanceLoader(store);
+        _references = new CleanReferenceMatcher(store, _loader, _outputBucket, logger); // logs as the evaluator
+        _montage = new MontageWriter(store, _outputBucket, options.Value.MontageSlices);
+    }
 
     /// <summary>
     /// Evaluates the series and returns the message to publish, or null when the job is stale (its completion marker
@@ -43,14 +51,14 @@ public sealed partial class SeriesEvaluator(
 
         if (await LaterRevisionAsync(job, ct) is { } later)
         {
-            LogStale(logger, job.SourceSeriesInstanceUid, job.Revision, later);
+            LogStale(_logger, job.SourceSeriesInstanceUid, job.Revision, later);
             EvaluationTelemetry.SeriesEvaluated(job.ModelVersion, null, "stale");
             return null;
         }
 
         var pairs = new List<LoadedPair>(job.Instances.Count);
         foreach (var instance in job.Instances)
-            pairs.Add(await LoadPairAsync(instance, ct));
+            pairs.Add(await _loader.LoadPairAsync(instance, ct));
         var readable = pairs.Where(p => p.Failure is null).ToList();
         if (readable.Count == 0)
             throw await FailSeriesAsync(job, pairs, attempt, ct);
@@ -58,25 +66,10 @@ public sealed partial class SeriesEvaluator(
         var modality = first.Modality;
         activity?.SetTag("pipeline.modality", modality);
 
-        var (referenceSummary, partners) = await MatchReferenceAsync(job, readable, ct);
-        var figures = new QualityFigures?[pairs.Count];
-        var referenceProblems = new string?[pairs.Count];
-        Parallel.For(0, pairs.Count, i =>
-        {
-            if (pairs[i].Failure is not null) return;
-            partners.TryGetValue(pairs[i], out var partner);
-            try
-            {
-                (figures[i], referenceProblems[i]) = Measure(pairs[i], partner);
-            }
-            catch (ArgumentException e)
-            {
-                // e.g. smaller than the SSIM window; the parameter name means nothing to an operator
-                pairs[i].Failure = $"cannot be measured: {e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal)}";
-            }
-        });
+        var (referenceSummary, partners) = await _references.MatchAsync(job, readable, ct);
+        var figures = PairMeasurement.MeasureAll(pairs, partners);
         foreach (var failed in pairs.Where(p => p.Failure is not null))
-            LogPairFailed(logger, ObjectId.Of(failed.Objects.Source), failed.Failure!);
+            LogPairFailed(_logger, ObjectId.Of(failed.Objects.Source), failed.Failure!);
         var evaluated = pairs.Count(p => p.Failure is null);
         if (evaluated == 0)
             throw await FailSeriesAsync(job, pairs, attempt, ct);
@@ -84,9 +77,9 @@ public sealed partial class SeriesEvaluator(
         var instances = pairs.Select((p, i) => new InstanceReport(
             p.Objects.Source, p.Objects.Derived, p.Source?.SopInstanceUid, p.Source?.Frames.Count, figures[i],
             partners.TryGetValue(p, out var partner) && partner.Reference is not null ? partner.Reference.Object : null,
-            partner?.Problem ?? referenceProblems[i], p.Failure)).ToList();
-        var series = Mean(figures.OfType<QualityFigures>().ToList());
-        var montage = await WriteMontageAsync(job, pairs, ct);
+            partner?.Problem, p.Failure)).ToList();
+        var series = PairMeasurement.Mean(figures.OfType<QualityFigures>().ToList());
+        var montage = await _montage.WriteAsync(job, pairs, ct);
 
         var report = new EvaluationReport(
             job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.DerivedSeriesInstanceUid, job.ModelVersion, job.Revision,
@@ -96,14 +89,14 @@ public sealed partial class SeriesEvaluator(
                 InstancesMatched = figures.Count(f => f?.PsnrReferenceInput is not null),
             },
             instances, montage);
-        var reportRef = new ObjectRef(_options.OutputBucket, BucketLayout.Report(job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion));
-        await store.PutBytesAsync(reportRef.Bucket, reportRef.Key, JsonSerializer.SerializeToUtf8Bytes(report, EvaluationReport.Json),
+        var reportRef = new ObjectRef(_outputBucket, BucketLayout.Report(job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion));
+        await _store.PutBytesAsync(reportRef.Bucket, reportRef.Key, JsonSerializer.SerializeToUtf8Bytes(report, EvaluationReport.Json),
             new ObjectWriteOptions("application/json"), ct);
 
         EvaluationTelemetry.Record(series, job.ModelVersion, modality, report.InstancesFailed, report.DataRange!.Value);
         activity?.SetTag("pipeline.instances_failed", report.InstancesFailed);
         activity?.SetTag("pipeline.reference", referenceSummary is not null);
-        LogEvaluated(logger, job.SourceSeriesInstanceUid, job.ModelVersion, evaluated, report.InstancesFailed, series.PsnrFidelity);
+        LogEvaluated(_logger, job.SourceSeriesInstanceUid, job.ModelVersion, evaluated, report.InstancesFailed, series.PsnrFidelity);
 
         var summary = series.Named().ToDictionary(p => p.Key, p => p.Value);
         summary["instances_evaluated"] = report.InstancesEvaluated;
@@ -114,196 +107,9 @@ public sealed partial class SeriesEvaluator(
     /// <summary>The marker's revision when it is later than the job's (the job's outputs were replaced since).</summary>
     private async Task<int?> LaterRevisionAsync(SeriesDenoised job, CancellationToken ct)
     {
-        try
-        {
-            var marker = JsonSerializer.Deserialize<SeriesCompletion>(
-                await store.GetBytesAsync(job.CompletionMarker.Bucket, job.CompletionMarker.Key, cancellationToken: ct), ContractJson.Options);
-            return marker?.Revision > job.Revision ? marker.Revision : null;
-        }
-        catch (Exception e) when (e is ObjectNotFoundException or JsonException)
-        {
-            return null; // no (readable) marker: nothing says the job is stale
-        }
-    }
-
-    private async Task<LoadedPair> LoadPairAsync(DenoisedInstance objects, CancellationToken ct)
-    {
-        var (source, sourceProblem) = await LoadAsync(objects.Source, ct);
-        var (derived, derivedProblem) = await LoadAsync(objects.Derived, ct);
-        var failure = sourceProblem is not null ? $"source: {sourceProblem}"
-            : derivedProblem is not null ? $"derived: {derivedProblem}"
-            : Mismatch(source!, derived!, "derived");
-        return new LoadedPair(objects, failure is null ? source : null, failure is null ? derived : null, failure);
-    }
-
-    /// <summary>
-    /// Reads an object as a DICOM image with all its frames. A missing object or anything the parser or pixel decoder
-    /// throws is a problem of this object alone; storage errors propagate (the bus retries them).
-    /// </summary>
-    private async Task<(LoadedInstance? Instance, string? Problem)> LoadAsync(ObjectRef obj, CancellationToken ct)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = await store.GetBytesAsync(obj.Bucket, obj.Key, cancellationToken: ct);
-        }
-        catch (ObjectNotFoundException)
-        {
-            return (null, "object not found");
-        }
-        try
-        {
-            var file = DicomFile.Open(bytes);
-            var instance = SeriesInstance.From(file, obj.ToString());
-            var frames = new List<Image> { instance.Image };
-            for (var k = 1; k < file.GetPixelData().FrameCount; k++) frames.Add(DicomImages.ToImage(file, k));
-            var ds = file.Dataset;
-            return (new LoadedInstance(obj, instance, frames, ds.GetString(DicomTags.Modality) ?? "", ds.GetString(DicomTags.SOPInstanceUID)), null);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return (null, $"not a readable DICOM image: {e.Message}");
-        }
-    }
-
-    /// <summary>Why <paramref name="other"/> cannot be compared pixel by pixel with <paramref name="source"/>, or null.</summary>
-    private static string? Mismatch(LoadedInstance source, LoadedInstance other, string name)
-    {
-        var (a, b) = (source.Frames[0], other.Frames[0]);
-        if (a.Width != b.Width || a.Height != b.Height)
-            return $"{name} is {b.Width}x{b.Height}, source {a.Width}x{a.Height}";
-        return source.Frames.Count != other.Frames.Count ? $"{name} has {other.Frames.Count} frames, source {source.Frames.Count}" : null;
-    }
-
-    /// <summary>
-    /// Reads the clean reference registered for the source series (if any) and pairs it with the readable sources by the
-    /// product's one slice-matching rule. A broken registration is reported, never fatal: the rest is still evaluated.
-    /// </summary>
-    private async Task<(ReferenceSummary? Summary, Dictionary<LoadedPair, ReferencePartner> Partners)> MatchReferenceAsync(
-        SeriesDenoised job, List<LoadedPair> readable, CancellationToken ct)
-    {
-        var partners = new Dictionary<LoadedPair, ReferencePartner>();
-        var registration = new ObjectRef(_options.OutputBucket, BucketLayout.Reference(job.StudyInstanceUid, job.SourceSeriesInstanceUid));
-        CleanReference? clean;
-        try
-        {
-            clean = JsonSerializer.Deserialize<CleanReference>(
-                await store.GetBytesAsync(registration.Bucket, registration.Key, cancellationToken: ct), ContractJson.Options);
-        }
-        catch (ObjectNotFoundException)
-        {
-            return (null, partners);
-        }
-        catch (JsonException e)
-        {
-            return (Problem(registration, $"registration is not valid JSON: {e.Message}", job), partners);
-        }
-        if (clean?.Instances is not { Count: > 0 })
-            return (Problem(registration, "registration lists no instances", job), partners);
-
-        var unreadable = new List<ObjectProblem>();
-        var references = new List<LoadedInstance>();
-        foreach (var obj in clean.Instances)
-        {
-            var (instance, problem) = await LoadAsync(obj, ct);
-            if (instance is null) unreadable.Add(new ObjectProblem(obj, problem!));
-            else references.Add(instance);
-        }
-        if (references.Count == 0)
-            return (Problem(registration, "no reference instance could be read", job) with { Unreadable = unreadable }, partners);
-
-        SliceMatching matching;
-        try
-        {
-            matching = SliceMatching.Match([.. readable.Select(p => p.Source!.Instance)], [.. references.Select(r => r.Instance)], "reference instances");
-        }
-        catch (InvalidDataException e)
-        {
-            return (Problem(registration, e.Message, job) with { Unreadable = unreadable }, partners);
-        }
-        var byInstance = references.ToDictionary(r => r.Instance);
-        for (var i = 0; i < readable.Count; i++)
-        {
-            var match = matching.Matches[i];
-            var reference = match.Partner is null ? null : byInstance[match.Partner];
-            var problem = match.Problem ?? Mismatch(readable[i].Source!, reference!, "reference");
-            partners[readable[i]] = new ReferencePartner(problem is null ? reference : null, problem);
-        }
-        return (new ReferenceSummary(registration, matching.MatchedBy, 0, null, unreadable), partners);
-    }
-
-    private ReferenceSummary Problem(ObjectRef registration, string problem, SeriesDenoised job)
-    {
-        LogReferenceProblem(logger, job.SourceSeriesInstanceUid, problem);
-        return new ReferenceSummary(registration, null, 0, problem, []);
-    }
-
-    /// <summary>The figures of one readable pair: means over its frames. Data range: 2^BitsStored - 1 of the source.</summary>
-    private static (QualityFigures Figures, string? ReferenceProblem) Measure(LoadedPair pair, ReferencePartner? partner)
-    {
-        var (source, derived) = (pair.Source!, pair.Derived!);
-        var range = DicomImages.DefaultDataRange(source.Instance.Description);
-        var n = source.Frames.Count;
-        double noiseIn = 0, noiseOut = 0, psnr = 0, ssim = 0;
-        for (var k = 0; k < n; k++)
-        {
-            noiseIn += NoiseEstimator.Estimate(source.Frames[k]) / n;
-            noiseOut += NoiseEstimator.Estimate(derived.Frames[k]) / n;
-            var fidelity = SeriesComparison.Measure(source.Frames[k], derived.Frames[k], range);
-            psnr += fidelity.Psnr / n;
-            ssim += fidelity.Ssim / n;
-        }
-        var figures = new QualityFigures(noiseIn, noiseOut, psnr, ssim);
-        if (partner?.Reference is not { } reference) return (figures, null);
-
-        double mseIn = 0, psnrIn = 0, ssimIn = 0, mseOut = 0, psnrOut = 0, ssimOut = 0;
-        for (var k = 0; k < n; k++)
-        {
-            var input = SeriesComparison.Measure(reference.Frames[k], source.Frames[k], range);
-            var output = SeriesComparison.Measure(reference.Frames[k], derived.Frames[k], range);
-            (mseIn, psnrIn, ssimIn) = (mseIn + input.Mse / n, psnrIn + input.Psnr / n, ssimIn + input.Ssim / n);
-            (mseOut, psnrOut, ssimOut) = (mseOut + output.Mse / n, psnrOut + output.Psnr / n, ssimOut + output.Ssim / n);
-        }
-        return (figures with
-        {
-            MseReferenceInput = mseIn, PsnrReferenceInput = psnrIn, SsimReferenceInput = ssimIn,
-            MseReferenceOutput = mseOut, PsnrReferenceOutput = psnrOut, SsimReferenceOutput = ssimOut,
-            PsnrReferenceGain = psnrOut - psnrIn, SsimReferenceGain = ssimOut - ssimIn,
-        }, null);
-    }
-
-    /// <summary>Plain means over instances; a reference figure over the instances that have it.</summary>
-    private static QualityFigures Mean(List<QualityFigures> all)
-    {
-        static double? MeanOf(IEnumerable<double?> values) =>
-            values.OfType<double>().ToList() is { Count: > 0 } present ? present.Average() : null;
-        return new QualityFigures(
-            all.Average(f => f.NoiseSigmaInput), all.Average(f => f.NoiseSigmaOutput),
-            all.Average(f => f.PsnrFidelity), all.Average(f => f.SsimFidelity),
-            MeanOf(all.Select(f => f.MseReferenceInput)), MeanOf(all.Select(f => f.PsnrReferenceInput)), MeanOf(all.Select(f => f.SsimReferenceInput)),
-            MeanOf(all.Select(f => f.MseReferenceOutput)), MeanOf(all.Select(f => f.PsnrReferenceOutput)), MeanOf(all.Select(f => f.SsimReferenceOutput)),
-            MeanOf(all.Select(f => f.PsnrReferenceGain)), MeanOf(all.Select(f => f.SsimReferenceGain)));
-    }
-
-    /// <summary>
-    /// Original | denoised | difference of evenly spaced readable pairs (frame 0) of the first pair's size, or null when
-    /// none qualifies.
-    /// </summary>
-    private async Task<MontageSummary?> WriteMontageAsync(SeriesDenoised job, List<LoadedPair> pairs, CancellationToken ct)
-    {
-        var first = pairs.First(p => p.Failure is null).Source!.Frames[0];
-        var shown = pairs.Select((p, i) => (Pair: p, Index: i))
-            .Where(p => p.Pair.Failure is null && p.Pair.Source!.Frames[0].Width == first.Width && p.Pair.Source.Frames[0].Height == first.Height)
-            .ToList();
-        var geometry = VolumeGeometry.Identity(first.ColumnSpacing, first.RowSpacing);
-        var original = new Volume([.. shown.Select(p => p.Pair.Source!.Frames[0])], geometry);
-        var denoised = new Volume([.. shown.Select(p => p.Pair.Derived!.Frames[0])], geometry);
-        var slices = SeriesMontage.MidSlices(shown.Count, _options.MontageSlices);
-        if (slices.Length == 0) slices = [0];
-        var png = SeriesMontage.Render(original, denoised, slices);
-        var image = new ObjectRef(_options.OutputBucket, BucketLayout.Montage(job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion));
-        await store.PutBytesAsync(image.Bucket, image.Key, png, new ObjectWriteOptions("image/png"), ct);
-        return new MontageSummary(image, [.. slices.Select(k => shown[k].Index)]);
+        // No (readable) marker: nothing says the job is stale.
+        var marker = (await _store.ReadMarkerAsync(job.CompletionMarker, ct)).Marker;
+        return marker?.Revision > job.Revision ? marker.Revision : null;
     }
 
     /// <summary>Writes the failure record of a series none of whose pairs could be evaluated; returns the exception to throw.</summary>
@@ -313,28 +119,12 @@ public sealed partial class SeriesEvaluator(
             ? "the job lists no instances"
             : $"none of the {pairs.Count} instances could be evaluated; first: {pairs[0].Failure}";
         var source = pairs.Count > 0 ? pairs[0].Objects.Source : job.CompletionMarker;
-        await store.WriteAsync(_options.OutputBucket, new FailureRecord(source, PipelineStage.Evaluation, reason, nameof(SeriesNotEvaluableException),
-            clock.GetUtcNow(), attempt, job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion), ct);
+        await _store.WriteAsync(_outputBucket, new FailureRecord(source, PipelineStage.Evaluation, reason, nameof(SeriesNotEvaluableException),
+            _clock.GetUtcNow(), attempt, job.StudyInstanceUid, job.SourceSeriesInstanceUid, job.ModelVersion), ct);
         EvaluationTelemetry.SeriesEvaluated(job.ModelVersion, null, "failed");
-        LogSeriesFailed(logger, job.SourceSeriesInstanceUid, reason);
+        LogSeriesFailed(_logger, job.SourceSeriesInstanceUid, reason);
         return new SeriesNotEvaluableException(reason);
     }
-
-    /// <summary>A decoded object: frame 0 with its position data, every frame, modality and SOP Instance UID.</summary>
-    private sealed record LoadedInstance(ObjectRef Object, SeriesInstance Instance, IReadOnlyList<Image> Frames, string Modality, string? SopInstanceUid);
-
-    /// <summary>One source/derived pair: both decoded, or the reason it cannot be evaluated.</summary>
-    private sealed class LoadedPair(DenoisedInstance objects, LoadedInstance? source, LoadedInstance? derived, string? failure)
-    {
-        public DenoisedInstance Objects { get; } = objects;
-        public LoadedInstance? Source { get; } = source;
-        public LoadedInstance? Derived { get; } = derived;
-        /// <summary>Why the pair cannot be evaluated: set when reading, or when measuring refuses the images.</summary>
-        public string? Failure { get; set; } = failure;
-    }
-
-    /// <summary>The reference instance for one pair, or why there is none.</summary>
-    private sealed record ReferencePartner(LoadedInstance? Reference, string? Problem);
 
     [LoggerMessage(2001, LogLevel.Information, "Evaluated series {SeriesUid} for model {ModelVersion}: {Evaluated} instances, {Failed} failed, fidelity PSNR {PsnrFidelity:0.00} dB")]
     private static partial void LogEvaluated(ILogger logger, string seriesUid, string modelVersion, int evaluated, int failed, double psnrFidelity);
@@ -348,8 +138,6 @@ public sealed partial class SeriesEvaluator(
     [LoggerMessage(2004, LogLevel.Information, "Series {SeriesUid} revision {Revision} skipped: its outputs belong to revision {Later} now")]
     private static partial void LogStale(ILogger logger, string seriesUid, int revision, int later);
 
-    [LoggerMessage(2005, LogLevel.Warning, "Clean reference of series {SeriesUid} not used: {Problem}")]
-    private static partial void LogReferenceProblem(ILogger logger, string seriesUid, string problem);
 }
 
 /// <summary>No instance of the series could be read: the message goes to the error queue (after its failure record).</summary>

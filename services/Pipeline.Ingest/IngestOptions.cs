@@ -12,10 +12,6 @@ public sealed class IngestOptions
     [Required]
     public string InputBucket { get; set; } = "incoming";
 
-    /// <summary>Bucket for derived series, markers, reports and failure records.</summary>
-    [Required]
-    public string OutputBucket { get; set; } = "denoised";
-
     /// <summary>
     /// Pins the model version jobs ask for, e.g. "denoiser/1". Empty (the default): the registry's current
     /// version of ModelRegistry:Model at the time a series completes, so a promotion reaches the next job.
@@ -36,6 +32,9 @@ public sealed class IngestOptions
     /// </summary>
     [Required]
     public string MarkerFileName { get; set; } = "_manifest.json";
+
+    /// <summary>Whether an object of the input bucket is the uploader's marker object.</summary>
+    public bool IsMarker(ObjectRef obj) => Path.GetFileName(obj.Key) == MarkerFileName;
 
     /// <summary>Key prefixes whose drops jump the queue (e.g. "urgent/").</summary>
     public List<string> UrgentPrefixes { get; set; } = [];

@@ -1,11 +1,7 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
-using Pipeline.Denoising.Models;
 using Pipeline.Hosting;
 using Pipeline.Registry;
 using Pipeline.Ingest.Notifications;
@@ -19,31 +15,54 @@ namespace Pipeline.Ingest;
 /// job per complete series. Every entry point is idempotent (events and listings may repeat). Calls
 /// must be serialised by the owner (<see cref="IngestWorker"/>).
 /// </summary>
-public sealed partial class IngestProcessor(
-    IObjectStore store,
-    IPublishEndpoint publisher,
-    IOptions<IngestOptions> options,
-    ModelRegistry registry,
-    IOptions<ModelRegistrySettings> registrySettings,
-    TimeProvider clock,
-    ILogger<IngestProcessor> logger)
+public sealed partial class IngestProcessor
 {
-    public static readonly ActivitySource Activity = new("Pipeline.Ingest");
-    private static readonly Meter Meter = new("Pipeline.Ingest");
-    private static readonly Counter<long> InstancesRead = Meter.CreateCounter<long>("pipeline.ingest.instances", description: "Instances whose header was read");
-    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pipeline.ingest.failures", description: "Objects recorded as failed at ingest");
-    private static readonly Counter<long> JobsCounter = Meter.CreateCounter<long>("pipeline.ingest.jobs", description: "Denoise jobs published");
+    /// <summary>Listed objects observed together, so their header reads overlap.</summary>
+    private const int ListingBatch = 256;
 
-    private readonly IngestOptions _options = options.Value;
-    private readonly SeriesAssembler _assembler = new(options.Value.QuietPeriod);
-    private readonly Dictionary<string, JobPriority> _folderPriority = new(StringComparer.Ordinal);
-    private readonly Dictionary<ObjectRef, string?> _seenMarkers = [];
+    private readonly IObjectStore _store;
+    private readonly IngestOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly SeriesAssembler _assembler;
+    private readonly HeaderFetcher _headers;
+    private readonly IngestFailures _failures;
+    private readonly UploadManifests _manifests;
+    private readonly JobPublisher _jobs;
+
+    /// <summary>Its parts log as the processor (same category, same event ids).</summary>
+    public IngestProcessor(
+        IObjectStore store,
+        IPublishEndpoint publisher,
+        IOptions<IngestOptions> options,
+        IOptions<StorageOptions> storage,
+        ModelRegistry registry,
+        IOptions<ModelRegistrySettings> registrySettings,
+        TimeProvider clock,
+        ILogger<IngestProcessor> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(registrySettings);
+        (_store, _options, _clock, _logger) = (store, options.Value, clock, logger);
+        var output = storage.Value.OutputBucket;
+        _assembler = new SeriesAssembler(_options.QuietPeriod);
+        _headers = new HeaderFetcher(store, _options.HeaderReadBytes);
+        _failures = new IngestFailures(store, publisher, output, clock, logger);
+        var priorities = new JobPriorities(_options);
+        _manifests = new UploadManifests(store, _options, priorities, _failures);
+        _jobs = new JobPublisher(store, publisher, _assembler, priorities, _failures, _options.ModelVersion, output,
+            registry, registrySettings.Value.Model, clock, logger);
+    }
 
     /// <summary>Denoise jobs published since start (embedded mode waits for each to finish).</summary>
-    public int JobsPublished { get; private set; }
+    public int JobsPublished => _jobs.Published;
 
     /// <summary>When the next quiet period ends, so the owner knows when to call <see cref="PublishDueAsync"/>.</summary>
     public DateTimeOffset? NextDeadline => _assembler.NextQuietDeadline();
+
+    /// <summary>Publishes a job for every complete series whose current instance set has no job yet.</summary>
+    public Task<int> PublishDueAsync(CancellationToken ct) => _jobs.PublishDueAsync(ct);
 
     /// <summary>Handles one object of the input bucket (from an event or a listing).</summary>
     public Task ObserveAsync(ObjectRef obj, string? etag, long? size, CancellationToken ct) =>
@@ -62,7 +81,7 @@ public sealed partial class IngestProcessor(
             await reading.WaitAsync(ct);
             try
             {
-                return await ReadHeaderAsync(o.Object, o.Size, ct);
+                return await _headers.ReadAsync(o.Object, o.Size, ct);
             }
             finally
             {
@@ -70,12 +89,12 @@ public sealed partial class IngestProcessor(
             }
         }
         // Listings (at start, every reconcile interval, and of a manifest's folder) meet objects already read.
-        var reads = objects.Select(o => o.Object.Bucket == _options.InputBucket && !IsMarker(o.Object) && !_assembler.HasSeen(o.Object, o.ETag)
+        var reads = objects.Select(o => o.Object.Bucket == _options.InputBucket && !_options.IsMarker(o.Object) && !_assembler.HasSeen(o.Object, o.ETag)
             ? ReadAsync(o) : null).ToList();
         try
         {
             // Markers last: the listing of a marker's folder then finds this batch's instances already read.
-            foreach (var i in Enumerable.Range(0, objects.Count).OrderBy(i => IsMarker(objects[i].Object)))
+            foreach (var i in Enumerable.Range(0, objects.Count).OrderBy(i => _options.IsMarker(objects[i].Object)))
                 await ObserveAsync(objects[i], reads[i], ct);
         }
         finally
@@ -86,19 +105,16 @@ public sealed partial class IngestProcessor(
         }
     }
 
-    private bool IsMarker(ObjectRef obj) => Path.GetFileName(obj.Key) == _options.MarkerFileName;
-
     /// <summary>One object, its header read already started (null: a marker, another bucket, or already seen).</summary>
     private async Task ObserveAsync(ObjectCreatedEvent created, Task<InstanceHeader>? read, CancellationToken ct)
     {
         var (obj, etag) = (created.Object, created.ETag);
         if (obj.Bucket != _options.InputBucket) return;
-        if (IsMarker(obj))
+        if (_options.IsMarker(obj))
         {
-            // Seen before the folder is listed: the listing meets the marker again and must stop there.
-            if (_seenMarkers.TryGetValue(obj, out var seen) && seen == etag) return;
-            _seenMarkers[obj] = etag;
-            await ObserveMarkerAsync(obj, ct);
+            if (await _manifests.ReadNewAsync(obj, etag, ct) is not { } marker) return;
+            _assembler.ObserveMarker(obj.Bucket, marker.Folder, marker.Expected);
+            await ReconcileAsync(marker.Folder, ct); // objects whose events have not arrived yet
             return;
         }
         if (read is null) return;
@@ -111,7 +127,7 @@ public sealed partial class IngestProcessor(
         catch (UnreadableInstanceException e)
         {
             if (_assembler.ObserveUnreadable(obj, etag))
-                await RecordFailureAsync(obj, $"not a readable DICOM instance: {e.Message}", e.InnerException!.GetType().Name, null, null, ct);
+                await _failures.RecordAsync(obj, $"not a readable DICOM instance: {e.Message}", e.InnerException!.GetType().Name, null, null, ct);
             return;
         }
         catch (ObjectNotFoundException)
@@ -119,20 +135,20 @@ public sealed partial class IngestProcessor(
             return; // deleted between listing and reading: nothing to ingest
         }
 
-        if (_assembler.ObserveInstance(header, etag, clock.GetUtcNow()))
+        if (_assembler.ObserveInstance(header, etag, _clock.GetUtcNow()))
         {
-            InstancesRead.Add(1, new KeyValuePair<string, object?>("modality", header.Modality));
-            LogInstance(logger, ObjectId.Of(obj), header.Modality);
+            IngestTelemetry.InstancesRead.Add(1, new KeyValuePair<string, object?>("modality", header.Modality));
+            LogInstance(_logger, ObjectId.Of(obj), header.Modality);
         }
     }
 
     /// <summary>Lists a folder (or the whole bucket) and observes every object in it.</summary>
     public async Task ReconcileAsync(string prefix, CancellationToken ct)
     {
-        using var activity = Activity.StartActivity("ingest.reconcile");
+        using var activity = IngestTelemetry.Source.StartActivity("ingest.reconcile");
         var count = 0;
         var page = new List<ObjectCreatedEvent>();
-        await foreach (var listed in store.ListAsync(_options.InputBucket, prefix, ct))
+        await foreach (var listed in _store.ListAsync(_options.InputBucket, prefix, ct))
         {
             page.Add(new ObjectCreatedEvent(new ObjectRef(_options.InputBucket, listed.Key), listed.Size, listed.ETag));
             count++;
@@ -144,182 +160,6 @@ public sealed partial class IngestProcessor(
         activity?.SetTag("pipeline.objects", count);
     }
 
-    /// <summary>Listed objects observed together, so their header reads overlap.</summary>
-    private const int ListingBatch = 256;
-
-    /// <summary>Publishes a job for every complete series whose current instance set has no job yet.</summary>
-    public async Task<int> PublishDueAsync(CancellationToken ct)
-    {
-        var published = 0;
-        string? modelVersion = null;
-        foreach (var series in _assembler.Due(clock.GetUtcNow()))
-        {
-            modelVersion ??= await ModelVersionAsync(ct);
-            using var activity = Activity.StartActivity("ingest.series-complete", ActivityKind.Producer, StudyTrace.ParentOf(series.Key.StudyInstanceUid));
-            activity?.SetTag("pipeline.study", series.Key.StudyInstanceUid);
-            activity?.SetTag("pipeline.series", series.Key.SeriesInstanceUid);
-            activity?.SetTag("pipeline.instances", series.Instances.Count);
-            var (study, uid) = (series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid);
-
-            foreach (var skipped in series.NotDenoisable)
-                await RecordFailureAsync(skipped.Object, skipped.NotDenoisableReason!, "NotDenoisable", study, uid, ct);
-
-            if (series.Instances.Count == 0)
-            {
-                var reason = series.NotDenoisable.Select(i => i.NotDenoisableReason).FirstOrDefault() ?? "no instances";
-                var record = BucketLayout.FailureRecord(PipelineStage.Ingest, series.NotDenoisable[0].Object);
-                await publisher.Publish(new SeriesNotDenoisable(study, uid, reason, new ObjectRef(_options.OutputBucket, record)), ct);
-                _assembler.MarkPublished(series);
-                continue;
-            }
-
-            var revision = await RevisionToPublishAsync(series, modelVersion, ct);
-            if (revision is null)
-            {
-                LogAlreadyDone(logger, uid, modelVersion);
-                _assembler.MarkPublished(series);
-                continue;
-            }
-
-            var job = new DenoiseSeries(study, uid, series.Instances.Select(i => i.Object).ToList(),
-                modelVersion, PriorityOf(series), series.Modality, revision.Value, series.Fingerprint);
-            await publisher.Publish(job, context => context.TrySetPriority((byte)job.Priority), ct);
-            _assembler.MarkPublished(series with { Revision = revision.Value });
-            JobsCounter.Add(1, new KeyValuePair<string, object?>("priority", job.Priority.ToString()));
-            JobsPublished++;
-            LogPublished(logger, uid, job.Instances.Count, revision.Value, job.Priority);
-            published++;
-        }
-        return published;
-    }
-
-    /// <summary>
-    /// Null when the completion marker for this model version already covers exactly this instance set
-    /// (done in an earlier run); otherwise the revision to publish, above any revision already written.
-    /// </summary>
-    private async Task<int?> RevisionToPublishAsync(CompleteSeries series, string modelVersion, CancellationToken ct)
-    {
-        var markerKey = BucketLayout.CompletionMarker(series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid, modelVersion);
-        SeriesCompletion? marker;
-        try
-        {
-            await using var stream = await store.OpenReadAsync(_options.OutputBucket, markerKey, cancellationToken: ct);
-            marker = await JsonSerializer.DeserializeAsync<SeriesCompletion>(stream, cancellationToken: ct);
-        }
-        catch (Exception e) when (e is ObjectNotFoundException or BucketNotFoundException)
-        {
-            return series.Revision;
-        }
-        catch (JsonException)
-        {
-            marker = null; // an unreadable marker is treated as "changed": the series is redone
-        }
-        if (marker?.SourceFingerprint == series.Fingerprint) return null;
-        return Math.Max(series.Revision, (marker?.Revision ?? 0) + 1);
-    }
-
-    /// <summary>
-    /// The pinned version, else the registry's current one (publishing the bundled default model as
-    /// version 1 on a fresh installation, as the workers do).
-    /// </summary>
-    private async Task<string> ModelVersionAsync(CancellationToken ct) =>
-        !string.IsNullOrWhiteSpace(_options.ModelVersion)
-            ? _options.ModelVersion
-            : (await registry.EnsureCurrentAsync(registrySettings.Value.Model, DenoisingModel.DefaultFolder, ct)).ToString();
-
-    /// <summary>
-    /// Reads the header from the first bytes when the object is large, else (or when that is not
-    /// enough) from the whole object. Storage errors propagate (the loop retries them); anything the
-    /// parser throws means the object itself is bad.
-    /// </summary>
-    private async Task<InstanceHeader> ReadHeaderAsync(ObjectRef obj, long? size, CancellationToken ct)
-    {
-        if (size > _options.HeaderReadBytes)
-        {
-            var head = await store.GetBytesAsync(obj.Bucket, obj.Key, new ByteRange(0, _options.HeaderReadBytes), ct);
-            try
-            {
-                var header = Parse(obj, head);
-                if (header.NotDenoisableReason is null) return header;
-            }
-            catch (UnreadableInstanceException)
-            {
-            }
-            // A parse error or "no pixel data" may only mean the header is longer than the range.
-        }
-        return Parse(obj, await store.GetBytesAsync(obj.Bucket, obj.Key, cancellationToken: ct));
-    }
-
-    private static InstanceHeader Parse(ObjectRef obj, byte[] bytes)
-    {
-        try
-        {
-            return InstanceHeaderReader.Read(obj, new MemoryStream(bytes, writable: false));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            throw new UnreadableInstanceException(e.Message, e);
-        }
-    }
-
-    /// <summary>The object's bytes are not a usable DICOM instance (whatever the parser threw).</summary>
-    private sealed class UnreadableInstanceException(string message, Exception inner) : Exception(message, inner);
-
-    private async Task ObserveMarkerAsync(ObjectRef marker, CancellationToken ct)
-    {
-        var folder = marker.Key[..(marker.Key.Length - _options.MarkerFileName.Length)];
-        IReadOnlyCollection<string>? expected = null;
-        try
-        {
-            var manifest = await store.GetBytesAsync(marker.Bucket, marker.Key, cancellationToken: ct);
-            if (manifest.Length > 0)
-            {
-                var parsed = JsonSerializer.Deserialize<UploadManifest>(manifest, ManifestJson) ?? new UploadManifest();
-                expected = parsed.Instances?.Select(k => folder + k).ToList();
-                if (Enum.TryParse<JobPriority>(parsed.Priority, ignoreCase: true, out var priority))
-                    _folderPriority[folder] = priority;
-            }
-        }
-        catch (JsonException e)
-        {
-            await RecordFailureAsync(marker, $"manifest is not valid JSON ({e.Message}); treated as a marker without a list", nameof(JsonException), null, null, ct);
-        }
-        _assembler.ObserveMarker(marker.Bucket, folder, expected);
-        await ReconcileAsync(folder, ct); // objects whose events have not arrived yet
-    }
-
-    private JobPriority PriorityOf(CompleteSeries series)
-    {
-        var key = series.Instances[0].Object.Key;
-        if (_options.UrgentPrefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal))) return JobPriority.Urgent;
-        var byManifest = _folderPriority.Where(f => key.StartsWith(f.Key, StringComparison.Ordinal))
-            .OrderByDescending(f => f.Key.Length).Select(f => (JobPriority?)f.Value).FirstOrDefault();
-        return byManifest ?? _options.DefaultPriority;
-    }
-
-    private async Task RecordFailureAsync(ObjectRef source, string reason, string errorType, string? study, string? series, CancellationToken ct)
-    {
-        var record = await store.WriteAsync(_options.OutputBucket,
-            new FailureRecord(source, PipelineStage.Ingest, reason, errorType, clock.GetUtcNow(), 1, study, series), ct);
-        await publisher.Publish(new InstanceFailed(source, PipelineStage.Ingest, reason, record, study, series), ct);
-        Failures.Add(1);
-        LogFailure(logger, ObjectId.Of(source), reason);
-    }
-
-    private static readonly JsonSerializerOptions ManifestJson = new() { PropertyNameCaseInsensitive = true };
-
-    /// <summary>The optional JSON body of the uploader's marker object.</summary>
-    private sealed record UploadManifest(List<string>? Instances = null, string? Priority = null);
-
     [LoggerMessage(1001, LogLevel.Debug, "Read header of object {ObjectId} ({Modality})")]
     private static partial void LogInstance(ILogger logger, string objectId, string modality);
-
-    [LoggerMessage(1002, LogLevel.Warning, "Ingest failure for object {ObjectId}: {Reason} (see the failure record)")]
-    private static partial void LogFailure(ILogger logger, string objectId, string reason);
-
-    [LoggerMessage(1003, LogLevel.Information, "Published denoise job for series {SeriesUid}: {Count} instances, revision {Revision}, priority {Priority}")]
-    private static partial void LogPublished(ILogger logger, string seriesUid, int count, int revision, JobPriority priority);
-
-    [LoggerMessage(1004, LogLevel.Information, "Series {SeriesUid} already done for model {ModelVersion}: skipped")]
-    private static partial void LogAlreadyDone(ILogger logger, string seriesUid, string modelVersion);
 }

@@ -16,6 +16,7 @@ public sealed partial class IngestWorker(
     IngestInbox inbox,
     IObjectStore store,
     IOptions<IngestOptions> options,
+    IOptions<StorageOptions> storage,
     TimeProvider clock,
     ILogger<IngestWorker> logger) : BackgroundService
 {
@@ -39,7 +40,7 @@ public sealed partial class IngestWorker(
                 if (clock.GetUtcNow() >= nextReconcile)
                 {
                     await store.EnsureBucketAsync(settings.InputBucket, stoppingToken);
-                    await store.EnsureBucketAsync(settings.OutputBucket, stoppingToken);
+                    await store.EnsureBucketAsync(storage.Value.OutputBucket, stoppingToken);
                     await processor.ReconcileAsync("", stoppingToken);
                     nextReconcile = clock.GetUtcNow() + settings.ReconcileInterval;
                 }
@@ -50,7 +51,7 @@ public sealed partial class IngestWorker(
                 while (inbox.Reader.TryRead(out var created))
                 {
                     batch.Add(created);
-                    var manifest = Path.GetFileName(created.Object.Key) == settings.MarkerFileName;
+                    var manifest = settings.IsMarker(created.Object);
                     if (!manifest && batch.Count < settings.HeaderReadConcurrency * 4) continue;
                     await processor.ObserveAllAsync(batch, stoppingToken);
                     batch = [];

@@ -18,9 +18,15 @@ namespace Pipeline.Contracts;
 /// </summary>
 public static class BucketLayout
 {
+    /// <summary>Folder of every failure record (ends with '/').</summary>
+    public const string FailuresFolder = "failures/";
+
+    private const string StudiesFolder = "studies/";
+    private const string CompletionMarkerName = "complete.json";
+
     /// <summary>Folder of one series' outputs for one model version (ends with '/').</summary>
     public static string SeriesOutputFolder(string studyUid, string seriesUid, string modelVersion) =>
-        $"studies/{studyUid}/series/{seriesUid}/models/{modelVersion}/";
+        $"{StudiesFolder}{studyUid}/series/{seriesUid}/models/{modelVersion}/";
 
     /// <summary>Folder of all revisions' derived instances (ends with '/').</summary>
     public static string DerivedInstancesFolder(string studyUid, string seriesUid, string modelVersion) =>
@@ -36,7 +42,11 @@ public static class BucketLayout
 
     /// <summary>Key of the completion marker: the series is done for this model version when it exists.</summary>
     public static string CompletionMarker(string studyUid, string seriesUid, string modelVersion) =>
-        SeriesOutputFolder(studyUid, seriesUid, modelVersion) + "complete.json";
+        SeriesOutputFolder(studyUid, seriesUid, modelVersion) + CompletionMarkerName;
+
+    /// <summary>Whether a key of the output bucket (e.g. from a listing) is a completion marker.</summary>
+    public static bool IsCompletionMarker(string key) =>
+        key.StartsWith(StudiesFolder, StringComparison.Ordinal) && key.EndsWith("/" + CompletionMarkerName, StringComparison.Ordinal);
 
     /// <summary>Key of the evaluation report.</summary>
     public static string Report(string studyUid, string seriesUid, string modelVersion) =>
@@ -59,7 +69,11 @@ public static class BucketLayout
 
     /// <summary>Key of the failure record for one source object at one stage.</summary>
     public static string FailureRecord(PipelineStage stage, ObjectRef source) =>
-        $"failures/{stage.ToString().ToLowerInvariant()}/{source.Bucket}/{source.Key}.json";
+        $"{FailuresFolder}{stage.ToString().ToLowerInvariant()}/{source.Bucket}/{source.Key}.json";
+
+    /// <summary>Whether a key of the output bucket (e.g. from a listing) is a failure record.</summary>
+    public static bool IsFailureRecord(string key) =>
+        key.StartsWith(FailuresFolder, StringComparison.Ordinal) && key.EndsWith(".json", StringComparison.Ordinal);
 }
 
 /// <summary>

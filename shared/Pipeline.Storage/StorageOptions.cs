@@ -7,6 +7,8 @@ namespace Pipeline.Storage;
 /// <summary>Which object store a service uses: configuration section "Storage".</summary>
 public sealed record StorageOptions
 {
+    public const string Section = "Storage";
+
     /// <summary>"S3" (distributed) or "Local" (embedded).</summary>
     [Required]
     public StorageKind Kind { get; init; } = StorageKind.Local;
@@ -16,6 +18,13 @@ public sealed record StorageOptions
 
     /// <summary>Settings when <see cref="Kind"/> is Local.</summary>
     public LocalFolderStorageOptions? Local { get; init; }
+
+    /// <summary>
+    /// The pipeline's one output bucket, the same for every service: derived series, completion markers, reports,
+    /// montages, reference registrations, model scores and failure records.
+    /// </summary>
+    [Required]
+    public string OutputBucket { get; init; } = "denoised";
 
     /// <summary>Builds the configured store; throws with the missing section's name when it is absent.</summary>
     public IObjectStore CreateStore() => Kind switch

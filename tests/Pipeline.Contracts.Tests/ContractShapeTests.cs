@@ -73,4 +73,17 @@ public sealed class BucketLayoutTests
         Assert.Equal("failures/ingest/incoming/study 1/x.dcm.json",
             BucketLayout.FailureRecord(PipelineStage.Ingest, new ObjectRef("incoming", "study 1/x.dcm")));
     }
+
+    [Fact]
+    public void Markers_and_failure_records_are_recognised_among_listed_keys()
+    {
+        var marker = BucketLayout.CompletionMarker("1.2", "1.2.3", "cdae/1");
+        var record = BucketLayout.FailureRecord(PipelineStage.Ingest, new ObjectRef("incoming", "study 1/complete"));
+
+        Assert.True(BucketLayout.IsCompletionMarker(marker));
+        Assert.True(BucketLayout.IsFailureRecord(record));
+        Assert.False(BucketLayout.IsCompletionMarker(record)); // ends in "/complete.json" too, but is not under studies/
+        Assert.False(BucketLayout.IsFailureRecord(marker));
+        Assert.False(BucketLayout.IsCompletionMarker(BucketLayout.Report("1.2", "1.2.3", "cdae/1")));
+    }
 }

@@ -58,6 +58,7 @@ public sealed class WorkerFixture : IAsyncDisposable
         services.AddSingleton<IObjectStore>(Store);
         services.AddSingleton(Registry);
         services.AddSingleton(Options.Create(new DenoiseWorkerOptions { Engine = new EngineSettings { Threads = 2 } }));
+        services.AddSingleton(Options.Create(new StorageOptions()));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));

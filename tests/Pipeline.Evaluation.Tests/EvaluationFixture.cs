@@ -3,6 +3,7 @@ using MassTransit.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
 using Pipeline.Dicom;
 using Pipeline.Storage;
@@ -92,11 +93,11 @@ internal sealed class EvaluationFixture : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Evaluation:OutputBucket"] = Output,
             ["Evaluation:MontageSlices"] = montageSlices.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ModelRegistry:CacheFolder"] = Path.Combine(_root, "model-cache"),
         });
         builder.Services.AddSingleton<IObjectStore>(Store);
+        builder.Services.AddSingleton(Options.Create(new StorageOptions { OutputBucket = Output }));
         builder.AddEvaluation();
         builder.Services.AddMassTransitTestHarness(bus => bus.AddEvaluationConsumers());
         _host = builder.Build();

@@ -46,7 +46,7 @@ public sealed class IngestProcessorTests : IAsyncLifetime
     }
 
     private IngestProcessor NewProcessor(IObjectStore? store = null) =>
-        new(store ?? _store, _harness.Bus, Options.Create(_options), new ModelRegistry(_store, new ModelRegistryOptions()),
+        new(store ?? _store, _harness.Bus, Options.Create(_options), Options.Create(new StorageOptions()), new ModelRegistry(_store, new ModelRegistryOptions()),
             Options.Create(new ModelRegistrySettings()), _clock, NullLogger<IngestProcessor>.Instance);
 
     private static byte[] Slice(int instanceNumber, double z, string series = Series, int privateBytes = 0, string study = Study)

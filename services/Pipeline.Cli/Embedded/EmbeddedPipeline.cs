@@ -46,12 +46,10 @@ internal sealed class EmbeddedPipeline : IAsyncDisposable
             ["Storage:Local:Root"] = state,
             [$"Storage:Local:BucketFolders:{InputBucket}"] = input,
             [$"Storage:Local:BucketFolders:{OutputBucket}"] = output,
+            ["Storage:OutputBucket"] = OutputBucket,
             ["Ingest:InputBucket"] = InputBucket,
-            ["Ingest:OutputBucket"] = OutputBucket,
             ["Ingest:QuietPeriod"] = "00:00:00", // the whole input is there at start
             ["Ingest:ReconcileInterval"] = "1.00:00:00",
-            ["DenoiseWorker:OutputBucket"] = OutputBucket,
-            ["Evaluation:OutputBucket"] = OutputBucket,
             ["ModelRegistry:CacheFolder"] = Path.Combine(state, "model-cache"),
         });
         builder.Logging.ClearProviders(); // the progress display and the summary speak to the user

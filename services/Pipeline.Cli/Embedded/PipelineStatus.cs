@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Pipeline.Contracts;
 using Pipeline.Evaluation;
+using Pipeline.Hosting;
 using Pipeline.Storage;
 
 namespace Pipeline.Cli.Embedded;
@@ -25,16 +26,16 @@ internal sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnly
         var accounted = new HashSet<ObjectRef>();
         await foreach (var listed in ListOrEmpty(store, outputBucket, "", ct))
         {
-            if (listed.Key.StartsWith("failures/", StringComparison.Ordinal) && listed.Key.EndsWith(".json", StringComparison.Ordinal))
+            if (BucketLayout.IsFailureRecord(listed.Key))
             {
-                if (await ReadAsync<FailureRecord>(store, outputBucket, listed.Key, null, ct) is { } record)
+                if (await ReadAsync<FailureRecord>(store, outputBucket, listed.Key, ContractJson.Options, ct) is { } record)
                 {
                     failures.Add(new FailureState(record, listed.Key));
                     accounted.Add(record.Source);
                 }
             }
-            else if (listed.Key.EndsWith("/complete.json", StringComparison.Ordinal)
-                && await ReadAsync<SeriesCompletion>(store, outputBucket, listed.Key, null, ct) is { } marker)
+            else if (BucketLayout.IsCompletionMarker(listed.Key)
+                && (await store.ReadMarkerAsync(new ObjectRef(outputBucket, listed.Key), ct)).Marker is { } marker)
             {
                 var reportKey = BucketLayout.Report(marker.StudyInstanceUid, marker.SeriesInstanceUid, marker.ModelVersion);
                 var report = await ReadAsync<EvaluationReport>(store, outputBucket, reportKey, EvaluationReport.Json, ct);
@@ -75,7 +76,7 @@ internal sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnly
         }
     }
 
-    private static async Task<T?> ReadAsync<T>(IObjectStore store, string bucket, string key, JsonSerializerOptions? json, CancellationToken ct)
+    private static async Task<T?> ReadAsync<T>(IObjectStore store, string bucket, string key, JsonSerializerOptions json, CancellationToken ct)
         where T : class
     {
         try

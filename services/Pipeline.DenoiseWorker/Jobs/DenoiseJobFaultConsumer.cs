@@ -15,7 +15,7 @@ namespace Pipeline.DenoiseWorker.Jobs;
 /// </summary>
 public sealed partial class DenoiseJobFaultConsumer(
     IObjectStore store,
-    IOptions<DenoiseWorkerOptions> options,
+    IOptions<StorageOptions> storage,
     TimeProvider clock,
     ILogger<DenoiseJobFaultConsumer> logger) : IConsumer<Fault<DenoiseSeries>>
 {
@@ -26,7 +26,7 @@ public sealed partial class DenoiseJobFaultConsumer(
         var exception = context.Message.Exceptions.FirstOrDefault();
         var reason = $"denoise job failed after retries: {exception?.Message ?? "unknown error"}";
         var errorType = exception?.ExceptionType.Split('.').Last() ?? "Unknown";
-        var bucket = options.Value.OutputBucket;
+        var bucket = storage.Value.OutputBucket;
         var source = job.Instances[0];
         await store.EnsureBucketAsync(bucket, context.CancellationToken);
         var record = await store.WriteAsync(bucket, new FailureRecord(source, PipelineStage.Denoise, reason, errorType, clock.GetUtcNow(), 1,

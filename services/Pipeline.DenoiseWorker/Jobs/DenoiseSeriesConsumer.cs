@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,6 +24,7 @@ public sealed partial class DenoiseSeriesConsumer(
     IObjectStore store,
     LoadedModels models,
     IOptions<DenoiseWorkerOptions> options,
+    IOptions<StorageOptions> storage,
     TimeProvider clock,
     ILogger<DenoiseSeriesConsumer> logger) : IConsumer<DenoiseSeries>
 {
@@ -37,22 +37,21 @@ public sealed partial class DenoiseSeriesConsumer(
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pipeline.denoise.instance_failures", description: "Instances that failed alone");
     private static readonly Histogram<double> StepSeconds = Meter.CreateHistogram<double>("pipeline.denoise.step_duration", "s", "Seconds per job step");
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
     public async Task Consume(ConsumeContext<DenoiseSeries> context)
     {
         var job = context.Message;
         var ct = context.CancellationToken;
         var settings = options.Value;
-        var output = settings.OutputBucket;
+        var output = storage.Value.OutputBucket;
         using var activity = Activity.StartActivity("denoise.series");
         activity?.SetTag("pipeline.series", job.SeriesInstanceUid);
         activity?.SetTag("pipeline.model_version", job.ModelVersion);
         activity?.SetTag("pipeline.instances", job.Instances.Count);
         activity?.SetTag("pipeline.revision", job.Revision);
 
-        var markerKey = BucketLayout.CompletionMarker(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion);
-        if (await ReadMarkerAsync(output, markerKey, ct) is { } done && (done.Revision > job.Revision
+        var markerRef = CompletionMarkers.Of(output, job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion);
+        // An unreadable marker counts as none: the job redoes the series.
+        if ((await store.ReadMarkerAsync(markerRef, ct)).Marker is { } done && (done.Revision > job.Revision
             || (done.Revision == job.Revision && done.SourceFingerprint == job.SourceFingerprint)))
         {
             LogAlreadyDone(logger, job.SeriesInstanceUid, job.Revision, done.Revision);
@@ -60,7 +59,7 @@ public sealed partial class DenoiseSeriesConsumer(
             // must not leave the series unevaluated (a duplicate announcement is harmless downstream).
             if (done.Instances.Count > 0)
                 await context.Publish(new SeriesDenoised(done.StudyInstanceUid, done.SeriesInstanceUid, done.DerivedSeriesInstanceUid,
-                    done.ModelVersion, done.Instances, new ObjectRef(output, markerKey), done.FailedInstances.Count, done.Revision), ct);
+                    done.ModelVersion, done.Instances, markerRef, done.FailedInstances.Count, done.Revision), ct);
             return;
         }
 
@@ -113,17 +112,16 @@ public sealed partial class DenoiseSeriesConsumer(
         var marker = new SeriesCompletion(job.StudyInstanceUid, job.SeriesInstanceUid, derivedSeries, job.ModelVersion, job.Revision,
             job.SourceFingerprint, instances, failed, clock.GetUtcNow(), timings, Summary(outcomes));
         // A newer revision finished meanwhile (another worker): its marker and files stand.
-        if (await ReadMarkerAsync(output, markerKey, ct) is { } newer && newer.Revision > job.Revision)
+        if ((await store.ReadMarkerAsync(markerRef, ct)).Marker is { } newer && newer.Revision > job.Revision)
         {
             LogSuperseded(logger, job.SeriesInstanceUid, job.Revision, newer.Revision);
             return;
         }
-        await store.PutBytesAsync(output, markerKey, JsonSerializer.SerializeToUtf8Bytes(marker, Json), new ObjectWriteOptions("application/json"), ct);
+        await store.WriteMarkerAsync(output, marker, ct);
         await DeleteOlderRevisionsAsync(job, output, ct);
         Series.Add(1, new KeyValuePair<string, object?>("modality", job.Modality), new KeyValuePair<string, object?>("model_version", job.ModelVersion));
         LogDone(logger, job.SeriesInstanceUid, instances.Count, failed.Count, job.ModelVersion, model.Device, timings["denoise"]);
 
-        var markerRef = new ObjectRef(output, markerKey);
         if (instances.Count == 0)
         {
             var reason = $"no instance of the series could be denoised ({failed.Count} failed; see their failure records)";
@@ -177,18 +175,6 @@ public sealed partial class DenoiseSeriesConsumer(
             ["noise_sigma_input"] = measured.Average(o => o.NoiseInput),
             ["noise_sigma_output"] = measured.Average(o => o.NoiseOutput),
         };
-    }
-
-    private async Task<SeriesCompletion?> ReadMarkerAsync(string bucket, string key, CancellationToken ct)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<SeriesCompletion>(await store.GetBytesAsync(bucket, key, cancellationToken: ct));
-        }
-        catch (Exception e) when (e is ObjectNotFoundException or BucketNotFoundException or JsonException)
-        {
-            return null; // none yet, or unreadable: the job redoes the series
-        }
     }
 
     private async Task DeleteOlderRevisionsAsync(DenoiseSeries job, string bucket, CancellationToken ct)

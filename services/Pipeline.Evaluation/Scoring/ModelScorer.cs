@@ -25,13 +25,13 @@ namespace Pipeline.Evaluation.Scoring;
 public sealed partial class ModelScorer(
     IObjectStore store,
     ModelRegistry registry,
-    IOptions<EvaluationOptions> options,
+    IOptions<StorageOptions> storage,
     TimeProvider clock,
     ILogger<ModelScorer> logger)
 {
     public const string Candidate = "candidate", Baseline = "baseline";
 
-    private readonly EvaluationOptions _options = options.Value;
+    private readonly string _outputBucket = storage.Value.OutputBucket;
 
     /// <exception cref="ModelScoringException">The held-out set or a model version is unusable; a failure record was written first.</exception>
     public async Task<EvaluationCompleted> ScoreAsync(EvaluationRequested request, int attempt, CancellationToken ct)
@@ -81,7 +81,7 @@ public sealed partial class ModelScorer(
         }
 
         var report = ModelScoreReport.From(request, set, protocol.DataRange, scored);
-        var reportRef = new ObjectRef(_options.OutputBucket, BucketLayout.ModelScore(request.CandidateModelVersion, request.RequestId));
+        var reportRef = new ObjectRef(_outputBucket, BucketLayout.ModelScore(request.CandidateModelVersion, request.RequestId));
         await store.PutBytesAsync(reportRef.Bucket, reportRef.Key, JsonSerializer.SerializeToUtf8Bytes(report, EvaluationReport.Json),
             new ObjectWriteOptions("application/json"), ct);
         EvaluationTelemetry.ModelScored(request.CandidateModelVersion, "scored");
@@ -118,7 +118,7 @@ public sealed partial class ModelScorer(
 
     private async Task<ModelScoringException> FailAsync(EvaluationRequested request, string reason, string errorType, int attempt, CancellationToken ct)
     {
-        await store.WriteAsync(_options.OutputBucket, new FailureRecord(request.HeldOutSet, PipelineStage.Evaluation, reason, errorType,
+        await store.WriteAsync(_outputBucket, new FailureRecord(request.HeldOutSet, PipelineStage.Evaluation, reason, errorType,
             clock.GetUtcNow(), attempt, ModelVersion: request.CandidateModelVersion), ct);
         EvaluationTelemetry.ModelScored(request.CandidateModelVersion, "failed");
         LogFailed(logger, request.CandidateModelVersion, reason);

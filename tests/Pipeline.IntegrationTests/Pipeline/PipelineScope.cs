@@ -72,12 +72,10 @@ public sealed class PipelineScope : IAsyncDisposable
             ["Storage:S3:SecretKey"] = s3.SecretKey,
             ["Storage:S3:Region"] = s3.Region,
             ["Storage:S3:UseTls"] = s3.UseTls ? "true" : "false",
+            ["Storage:OutputBucket"] = OutputBucket,
             ["Ingest:InputBucket"] = InputBucket,
-            ["Ingest:OutputBucket"] = OutputBucket,
             ["Ingest:QuietPeriod"] = QuietPeriod.ToString("c", CultureInfo.InvariantCulture),
             ["Ingest:ReconcileInterval"] = ReconcileInterval.ToString("c", CultureInfo.InvariantCulture),
-            ["DenoiseWorker:OutputBucket"] = OutputBucket,
-            ["Evaluation:OutputBucket"] = OutputBucket,
             ["ModelRegistry:Bucket"] = ModelsBucket,
             ["ModelRegistry:CacheFolder"] = CacheFolder,
         };

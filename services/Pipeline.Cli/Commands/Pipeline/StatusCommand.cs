@@ -11,7 +11,7 @@ namespace Pipeline.Cli.Commands.Pipeline;
 /// <summary>
 /// `pipeline status [OUT_DIR] [--input DIR]`: series done, objects failed with their reason, input objects
 /// pending, read from the buckets. With OUT_DIR: an embedded run's folders. Without: the object store of
-/// the distributed deployment, configured like the services (Storage__Kind=S3, Storage__S3__..., Ingest__InputBucket...).
+/// the distributed deployment, configured like the services (Storage__Kind=S3, Storage__S3__..., Storage__OutputBucket, Ingest__InputBucket).
 /// </summary>
 internal sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
 {
@@ -54,7 +54,7 @@ internal sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
             }
             store = storage.CreateStore();
             inputBucket = configuration["Ingest:InputBucket"] ?? inputBucket;
-            outputBucket = configuration["Ingest:OutputBucket"] ?? outputBucket;
+            outputBucket = storage.OutputBucket;
         }
         var status = await PipelineStatus.ReadAsync(store, inputBucket, outputBucket, cancellationToken);
         StatusView.Write(status, settings.Output);
