@@ -52,15 +52,15 @@ internal sealed class DenoiseCommand : Command<DenoiseCommand.Settings>
         NativeAllocator.KeepFreedMemory();
         var model = ModelFolder.Load(settings.Model ?? DenoisingModel.DefaultFolder);
         var options = new EngineOptions { Engine = settings.Engine, Threads = settings.Threads };
-        using var engine = ModelEngines.Open(model, options);
+        var denoiser = ModelEngines.Open(model, options);
+        using var engine = denoiser.Engine;
         AnsiConsole.MarkupLineInterpolated($"model {model.Manifest.Version} ({model.Manifest.Architecture.Name}) on {engine.Name} {engine.Device}");
         if (Directory.Exists(settings.Input))
-            return DicomFolder.Denoise(settings.Input, settings.Output, new SeriesDenoiser(engine, model.Manifest.Normalisation.ToOptions()), model);
+            return DicomFolder.Denoise(settings.Input, settings.Output, denoiser, model);
 
         var clean = NiftiReader.Read(settings.Input).Volume;
         var range = settings.Range ?? clean.Range().Max;
         var input = settings.Noise is { } spec ? NoiseModel.Parse(spec).Apply(clean, range, settings.Seed) : clean;
-        var denoiser = new SeriesDenoiser(engine, model.Manifest.Normalisation.ToOptions());
         var started = DateTime.UtcNow;
         var output = denoiser.Denoise(input.Slices);
         var seconds = (DateTime.UtcNow - started).TotalSeconds;

@@ -30,7 +30,7 @@ internal static class DicomFolder
         }
 
         // The model's own version id if it has one, else its ONNX hash: part of every derived UID.
-        var version = new ModelVersionId("local", string.IsNullOrEmpty(model.Manifest.Version) ? model.Manifest.Files.Onnx.Sha256[..12] : model.Manifest.Version);
+        var version = new ModelVersionId("local", model.Manifest.VersionOrOnnxHash());
         var derivation = DerivationLabels.For(version, model.Manifest.Architecture.Name, new DenoiseWorkerOptions());
         var written = 0;
         foreach (var series in instances.GroupBy(i => i.Instance.SeriesInstanceUid))
