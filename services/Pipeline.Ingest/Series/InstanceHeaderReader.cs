@@ -18,8 +18,7 @@ public static class InstanceHeaderReader
         var series = Required(ds, DicomTags.SeriesInstanceUID, "Series Instance UID");
         var sop = Required(ds, DicomTags.SOPInstanceUID, "SOP Instance UID");
         int? number = ds.TryGetInt(DicomTags.InstanceNumber, out var n) ? n : null;
-        var position = InstanceHeader.SlicePositionOf(ds.GetDoubles(DicomTags.ImagePositionPatient), ds.GetDoubles(DicomTags.ImageOrientationPatient));
-        return new InstanceHeader(obj, study, series, sop, ds.GetString(DicomTags.Modality) ?? "OT", number, position, NotDenoisable(file));
+        return new InstanceHeader(obj, study, series, sop, ds.GetString(DicomTags.Modality) ?? "OT", number, SliceOrder.PositionOf(ds), NotDenoisable(file));
     }
 
     private static string Required(Dataset ds, DicomTag tag, string name)
