@@ -41,6 +41,7 @@ public sealed class DenoiseWorkerOptions
     /// <summary>Mark derived series "NOT FOR DIAGNOSTIC USE" in the Series Description and Image Comments.</summary>
     public bool NotForDiagnosticUse { get; set; } = DerivationLabelOptions.Default.NotForDiagnosticUse;
 
+    /// <summary>The two label settings above, as the shared derivation takes them.</summary>
     public DerivationLabelOptions ToLabelOptions() => new() { SeriesDescriptionSuffix = SeriesDescriptionSuffix, NotForDiagnosticUse = NotForDiagnosticUse };
 
     /// <summary>
