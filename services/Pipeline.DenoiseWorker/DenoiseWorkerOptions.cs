@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Pipeline.Denoising.Dicom;
 using Pipeline.Denoising.Inference;
 
 namespace Pipeline.DenoiseWorker;
@@ -31,10 +32,13 @@ public sealed class DenoiseWorkerOptions
     public int TransferConcurrency { get; set; } = 8;
 
     /// <summary>Appended to the Series Description of derived series (LO: the source's text is cut to fit 64 characters).</summary>
-    public string SeriesDescriptionSuffix { get; set; } = " DENOISED";
+    public string SeriesDescriptionSuffix { get; set; } = DerivationLabelOptions.Default.SeriesDescriptionSuffix;
 
     /// <summary>Mark derived series "NOT FOR DIAGNOSTIC USE" in the Series Description and Image Comments.</summary>
-    public bool NotForDiagnosticUse { get; set; } = true;
+    public bool NotForDiagnosticUse { get; set; } = DerivationLabelOptions.Default.NotForDiagnosticUse;
+
+    /// <summary>The two label settings above, as the shared derivation takes them.</summary>
+    public DerivationLabelOptions ToLabelOptions() => new() { SeriesDescriptionSuffix = SeriesDescriptionSuffix, NotForDiagnosticUse = NotForDiagnosticUse };
 
     /// <summary>
     /// On shutdown (SIGTERM) the worker stops taking jobs and lets the job in hand finish for this long;

@@ -57,4 +57,24 @@ public sealed class DerivedInstanceTests
         Assert.Equal(expected.Min(), derived.Dataset.GetInt(DicomTags.SmallestImagePixelValue));
         Assert.Equal(expected.Max(), derived.Dataset.GetInt(DicomTags.LargestImagePixelValue));
     }
+
+    [Theory]
+    [InlineData(1, "PALETTE COLOR", "PALETTE COLOR image: only grey-scale (MONOCHROME1 or MONOCHROME2) images are denoised")]
+    [InlineData(3, "RGB", "colour image (3 samples per pixel, RGB): only single-channel images are denoised")]
+    public void A_source_that_is_not_grey_is_refused_with_the_reason_its_header_gives(int samples, string photometric, string reason)
+    {
+        var source = Synthetic.Image(16, 12, signed: false, samples);
+        source.Dataset.SetString(DicomTags.PhotometricInterpretation, photometric);
+
+        Assert.Equal(reason, PixelDescription.NotDenoisableReasonOf(source));
+        var e = Assert.Throws<DicomPixelDataException>(() => DerivedInstance.Create(source.Dataset, [new float[40 * 37]], new DerivationOptions { ModelVersion = "v7" }));
+        Assert.Equal(reason, e.Message);
+    }
+
+    [Fact]
+    public void A_grey_source_is_denoisable_by_its_header()
+    {
+        Assert.Null(PixelDescription.NotDenoisableReasonOf(Synthetic.Mr()));
+        Assert.Null(Synthetic.Mr().GetPixelData().Description.NotDenoisableReason);
+    }
 }

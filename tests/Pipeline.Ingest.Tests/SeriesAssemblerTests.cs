@@ -106,15 +106,4 @@ public sealed class SeriesAssemblerTests
         Assert.Equal(["s/y.dcm", "s/x.dcm"], due.Instances.Select(i => i.Object.Key));
         Assert.Equal("colour (RGB) image", Assert.Single(due.NotDenoisable).NotDenoisableReason);
     }
-
-    [Theory]
-    [InlineData(new[] { 1.0, 0, 0, 0, 1, 0 }, 10.0)]   // axial: normal +z
-    [InlineData(new[] { 0.0, 1, 0, 0, 0, -1 }, -3.0)]  // sagittal: row x column = -x
-    [InlineData(new[] { 1.0, 0, 0, 0, 0, -1 }, -7.0)]  // coronal: row x column = +y
-    public void Slice_position_is_the_image_position_projected_on_the_slice_normal(double[] orientation, double expected)
-    {
-        double[] position = [3.0, -7.0, 10.0];
-        var actual = InstanceHeader.SlicePositionOf(position, orientation);
-        Assert.Equal(expected, actual!.Value, 9);
-    }
 }

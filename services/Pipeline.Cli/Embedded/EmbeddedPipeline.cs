@@ -77,7 +77,7 @@ internal sealed class EmbeddedPipeline : IAsyncDisposable
         var registry = _host.Services.GetRequiredService<ModelRegistry>();
         var folder = modelFolder ?? DenoisingModel.DefaultFolder;
         var manifest = ModelFolder.Load(folder).Manifest;
-        var version = modelFolder is null ? "1" : string.IsNullOrEmpty(manifest.Version) ? manifest.Files.Onnx.Sha256[..12] : manifest.Version;
+        var version = modelFolder is null ? "1" : manifest.VersionOrOnnxHash();
         var name = _host.Services.GetRequiredService<IOptions<ModelRegistrySettings>>().Value.Model; // the name ingest asks for
         return await registry.PublishAsync(folder, new ModelVersionId(name, version), promote: true, ct);
     }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
 using Pipeline.DenoiseWorker.Models;
-using Pipeline.DenoiseWorker.Series;
+using Pipeline.Denoising.Dicom;
 using Pipeline.Dicom;
 using Pipeline.Hosting;
 using Pipeline.Storage;
@@ -81,7 +81,7 @@ public sealed partial class DenoiseSeriesConsumer(
             decoded.Denoise(denoiser, n => Slices.Add(n, new KeyValuePair<string, object?>("modality", job.Modality)));
         });
         Step(timings, "denoise", watch);
-        var outcomes = decoded.Derive(DerivationLabels.For(model.Version, model.Manifest.Architecture.Name, settings));
+        var outcomes = decoded.Derive(DerivationLabels.For(model.Version.ToString(), model.Version.Name, model.Manifest.Architecture.Name, settings.ToLabelOptions()));
         Step(timings, "derive", watch);
 
         var written = new DenoisedInstance?[job.Instances.Count];

@@ -30,9 +30,8 @@ public sealed partial class LoadedModels(ModelRegistry registry, IOptions<Denois
             if (TryLease(id) is { } raced) return raced;
             var folder = await registry.OpenAsync(id, ct);
             var settings = options.Value;
-            var engine = new OnnxRuntimeEngine(folder.Onnx, folder.Manifest.Architecture, settings.Engine.ToEngineOptions(), _logger);
-            var denoiser = new SeriesDenoiser(engine, folder.Manifest.Normalisation.ToOptions(),
-                new TilingOptions { BatchSize = settings.BatchSize, TileSize = settings.TileSize });
+            var denoiser = DenoisingModel.OpenOnnx(folder, settings.Engine.ToEngineOptions(),
+                new TilingOptions { BatchSize = settings.BatchSize, TileSize = settings.TileSize }, _logger);
             var model = new LoadedModel(id, folder, denoiser);
             lock (_lock)
             {
@@ -40,7 +39,7 @@ public sealed partial class LoadedModels(ModelRegistry registry, IOptions<Denois
                 model.Leases++;
                 ReleaseUnused(settings.LoadedModels);
             }
-            LogLoaded(_logger, id.ToString(), folder.Manifest.Architecture.Name, engine.Device);
+            LogLoaded(_logger, id.ToString(), folder.Manifest.Architecture.Name, denoiser.Engine.Device);
             return new ModelLease(this, model);
         }
         finally

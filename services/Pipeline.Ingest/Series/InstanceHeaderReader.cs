@@ -18,8 +18,7 @@ public static class InstanceHeaderReader
         var series = Required(ds, DicomTags.SeriesInstanceUID, "Series Instance UID");
         var sop = Required(ds, DicomTags.SOPInstanceUID, "SOP Instance UID");
         int? number = ds.TryGetInt(DicomTags.InstanceNumber, out var n) ? n : null;
-        var position = InstanceHeader.SlicePositionOf(ds.GetDoubles(DicomTags.ImagePositionPatient), ds.GetDoubles(DicomTags.ImageOrientationPatient));
-        return new InstanceHeader(obj, study, series, sop, ds.GetString(DicomTags.Modality) ?? "OT", number, position, NotDenoisable(file));
+        return new InstanceHeader(obj, study, series, sop, ds.GetString(DicomTags.Modality) ?? "OT", number, SliceOrder.PositionOf(ds), PixelDescription.NotDenoisableReasonOf(file));
     }
 
     private static string Required(Dataset ds, DicomTag tag, string name)
@@ -28,18 +27,5 @@ public static class InstanceHeaderReader
         return string.IsNullOrWhiteSpace(value)
             ? throw new DicomException($"missing {name} {tag}: cannot group the instance into a series")
             : value;
-    }
-
-    private static string? NotDenoisable(DicomFile file)
-    {
-        var ds = file.Dataset;
-        if (!ds.Contains(DicomTags.PixelData) && file.PixelDataLocation is null)
-            return "no pixel data (not an image)";
-        if (!file.TransferSyntax.IsSupported)
-            return $"unsupported transfer syntax {file.TransferSyntax}";
-        var samples = ds.GetInt(DicomTags.SamplesPerPixel, 1);
-        if (samples != 1)
-            return $"colour image ({samples} samples per pixel, {ds.GetString(DicomTags.PhotometricInterpretation)}): only single-channel images are denoised";
-        return null;
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Pipeline.Contracts;
+using Pipeline.Dicom;
 
 namespace Pipeline.Ingest.Series;
 
@@ -83,7 +84,7 @@ public sealed class SeriesAssembler(TimeSpan quietPeriod)
             var quiet = now - state.LastChange >= quietPeriod;
             if (!(quiet || (!reopened && MarkerSatisfied(state)))) continue;
 
-            var ordered = Order(state.Instances.Values);
+            var ordered = SliceOrder.Order(state.Instances.Values, i => (i.SlicePosition, i.InstanceNumber, i.Object.Key));
             due.Add(new CompleteSeries(key, state.Modality, state.PublishedRevision + 1,
                 ordered.Where(i => i.NotDenoisableReason is null).ToList(),
                 ordered.Where(i => i.NotDenoisableReason is not null).ToList(),
@@ -124,15 +125,6 @@ public sealed class SeriesAssembler(TimeSpan quietPeriod)
                 return true;
         }
         return false;
-    }
-
-    /// <summary>Slice position when every instance has one, else instance number, else key.</summary>
-    private static List<InstanceHeader> Order(IEnumerable<InstanceHeader> instances)
-    {
-        var list = instances.ToList();
-        if (list.All(i => i.SlicePosition is not null))
-            return list.OrderBy(i => i.SlicePosition).ThenBy(i => i.InstanceNumber).ThenBy(i => i.Object.Key, StringComparer.Ordinal).ToList();
-        return list.OrderBy(i => i.InstanceNumber ?? int.MaxValue).ThenBy(i => i.Object.Key, StringComparer.Ordinal).ToList();
     }
 
     private sealed class SeriesState(string modality)

@@ -27,6 +27,12 @@ public sealed record ModelManifest
 
     public required ModelFiles Files { get; init; }
 
+    /// <summary>
+    /// <see cref="Version"/>, or for an unpublished model the first 12 hex digits of its ONNX hash: what names the
+    /// model in derived UIDs either way. A method, so it stays out of manifest.json.
+    /// </summary>
+    public string VersionOrOnnxHash() => string.IsNullOrEmpty(Version) ? Files.Onnx.Sha256[..12] : Version;
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,

@@ -22,16 +22,42 @@ public sealed record PixelDescription
     public int SamplesPerFrame => Rows * Columns * SamplesPerPixel;
     public int BytesPerSample => BitsAllocated / 8;
     public long FrameBytes => (long)SamplesPerFrame * BytesPerSample;
-    public bool IsMonochrome => Photometric is "MONOCHROME1" or "MONOCHROME2";
+    public bool IsMonochrome => IsGrey(Photometric);
     /// <summary>MONOCHROME1: low values display bright (inverted grey scale).</summary>
     public bool IsInverted => Photometric == "MONOCHROME1";
-    /// <summary>What the denoiser accepts: one grey sample per pixel.</summary>
-    public bool IsDenoisable => SamplesPerPixel == 1 && IsMonochrome;
+    /// <summary>Why the denoiser cannot take these pixels (it takes one grey sample per pixel), or null.</summary>
+    public string? NotDenoisableReason => NotDenoisable(SamplesPerPixel, Photometric);
 
     /// <summary>Smallest and largest stored value that Bits Stored and Pixel Representation allow.</summary>
     public (long Min, long Max) StoredRange => IsSigned
         ? (-(1L << (BitsStored - 1)), (1L << (BitsStored - 1)) - 1)
         : (0, (1L << BitsStored) - 1);
+
+    /// <summary>
+    /// Why an instance cannot be denoised, from its header alone (ingest decides before fetching pixels), or null: the
+    /// rule decoding and deriving apply (<see cref="NotDenoisableReason"/>), after pixel data in a supported syntax.
+    /// </summary>
+    public static string? NotDenoisableReasonOf(DicomFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var ds = file.Dataset;
+        if (!ds.Contains(DicomTags.PixelData) && file.PixelDataLocation is null)
+            return "no pixel data (not an image)";
+        if (!file.TransferSyntax.IsSupported)
+            return $"unsupported transfer syntax {file.TransferSyntax}";
+        return NotDenoisable(SamplesPerPixelOf(ds), PhotometricOf(ds));
+    }
+
+    private static string? NotDenoisable(int samplesPerPixel, string photometric) =>
+        samplesPerPixel != 1 ? $"colour image ({samplesPerPixel} samples per pixel, {photometric}): only single-channel images are denoised"
+        : !IsGrey(photometric) ? $"{photometric} image: only grey-scale (MONOCHROME1 or MONOCHROME2) images are denoised"
+        : null;
+
+    private static bool IsGrey(string photometric) => photometric is "MONOCHROME1" or "MONOCHROME2";
+
+    private static int SamplesPerPixelOf(Dataset ds) => ds.GetInt(DicomTags.SamplesPerPixel, 1);
+
+    private static string PhotometricOf(Dataset ds) => ds.GetString(DicomTags.PhotometricInterpretation) ?? "MONOCHROME2";
 
     /// <summary>Reads and validates the module; throws <see cref="DicomPixelDataException"/> on nonsense.</summary>
     public static PixelDescription FromDataset(Dataset ds)
@@ -43,13 +69,13 @@ public sealed record PixelDescription
             Rows = Req(DicomTags.Rows),
             Columns = Req(DicomTags.Columns),
             Frames = ds.GetInt(DicomTags.NumberOfFrames, 1),
-            SamplesPerPixel = ds.GetInt(DicomTags.SamplesPerPixel, 1),
+            SamplesPerPixel = SamplesPerPixelOf(ds),
             BitsAllocated = bitsAllocated,
             BitsStored = ds.GetInt(DicomTags.BitsStored, bitsAllocated),
             HighBit = ds.GetInt(DicomTags.HighBit, ds.GetInt(DicomTags.BitsStored, bitsAllocated) - 1),
             IsSigned = ds.GetInt(DicomTags.PixelRepresentation, 0) == 1,
             PlanarConfiguration = ds.GetInt(DicomTags.PlanarConfiguration, 0),
-            Photometric = ds.GetString(DicomTags.PhotometricInterpretation) ?? "MONOCHROME2",
+            Photometric = PhotometricOf(ds),
             RescaleSlope = ds.GetDouble(DicomTags.RescaleSlope, 1),
             RescaleIntercept = ds.GetDouble(DicomTags.RescaleIntercept, 0),
         };

@@ -41,7 +41,7 @@ public static class DerivedInstance
     public static DicomFile Create(Dataset source, IReadOnlyList<float[]> frames, DerivationOptions options)
     {
         var d = PixelDescription.FromDataset(source);
-        if (!d.IsDenoisable) throw new DicomPixelDataException($"{d.Photometric} with {d.SamplesPerPixel} samples per pixel cannot be derived");
+        if (d.NotDenoisableReason is { } reason) throw new DicomPixelDataException(reason);
         var sourceSop = source.GetRequiredString(DicomTags.SOPInstanceUID);
         var sourceClass = source.GetRequiredString(DicomTags.SOPClassUID);
         var sourceSeries = source.GetRequiredString(DicomTags.SeriesInstanceUID);

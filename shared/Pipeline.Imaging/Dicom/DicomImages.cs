@@ -14,8 +14,8 @@ public static class DicomImages
         ArgumentNullException.ThrowIfNull(file);
         var pixels = file.GetPixelData();
         var d = pixels.Description;
-        if (!d.IsDenoisable)
-            throw new NotSupportedException($"only single-sample grey images are supported (photometric {d.Photometric}, {d.SamplesPerPixel} samples)");
+        if (d.NotDenoisableReason is { } reason)
+            throw new NotSupportedException(reason);
         var spacing = file.Dataset.GetDoubles(DicomTags.PixelSpacing);
         double rowSpacing = spacing.Length == 2 && spacing[0] > 0 ? spacing[0] : 1;
         double columnSpacing = spacing.Length == 2 && spacing[1] > 0 ? spacing[1] : 1;

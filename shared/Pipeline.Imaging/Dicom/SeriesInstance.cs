@@ -14,9 +14,11 @@ public sealed record SeriesInstance(
     string Path, Image Image, PixelDescription Description, string SeriesInstanceUid, int? InstanceNumber,
     Vector3d? Position, (Vector3d Row, Vector3d Column)? Orientation)
 {
-    /// <summary>Position along the slice normal (mm), or null without geometry.</summary>
+    /// <summary>Position along the slice normal (mm, <see cref="SliceOrder.PositionOf(IReadOnlyList{double}, IReadOnlyList{double})"/>), or null without geometry.</summary>
     public double? SlicePosition =>
-        Position is { } p && Orientation is { } o ? p.Dot(o.Row.Cross(o.Column)) : null;
+        Position is { } p && Orientation is { } o
+            ? SliceOrder.PositionOf([p.X, p.Y, p.Z], [o.Row.X, o.Row.Y, o.Row.Z, o.Column.X, o.Column.Y, o.Column.Z])
+            : null;
 
     /// <summary>Reads one file (frame 0).</summary>
     public static SeriesInstance Read(string path) => From(DicomFile.Open(path), path);
@@ -40,8 +42,8 @@ public sealed record SeriesInstance(
     }
 
     /// <summary>
-    /// Reads a file, or every file of a folder (non-DICOM files are skipped), as one series ordered by position along
-    /// the normal, else by instance number, else by path. Throws when the folder holds several series.
+    /// Reads a file, or every file of a folder (non-DICOM files are skipped), as one series in slice order
+    /// (<see cref="Order"/>). Throws when the folder holds several series.
     /// </summary>
     public static IReadOnlyList<SeriesInstance> ReadSeries(string fileOrFolder)
     {
@@ -70,14 +72,9 @@ public sealed record SeriesInstance(
         return Order(instances);
     }
 
-    /// <summary>Orders instances by slice position when all have one, else by instance number, else by path.</summary>
-    public static IReadOnlyList<SeriesInstance> Order(IEnumerable<SeriesInstance> instances)
-    {
-        var list = instances.ToList();
-        if (list.All(i => i.SlicePosition is not null)) return [.. list.OrderBy(i => i.SlicePosition)];
-        if (list.All(i => i.InstanceNumber is not null)) return [.. list.OrderBy(i => i.InstanceNumber)];
-        return [.. list.OrderBy(i => i.Path, StringComparer.Ordinal)];
-    }
+    /// <summary>Orders instances in slice order (<see cref="SliceOrder"/>: position, instance number, path).</summary>
+    public static IReadOnlyList<SeriesInstance> Order(IEnumerable<SeriesInstance> instances) =>
+        SliceOrder.Order(instances, i => (i.SlicePosition, i.InstanceNumber, i.Path));
 
     /// <summary>The series as a volume (geometry from the first instance and the spacing of the positions).</summary>
     public static Volume ToVolume(IReadOnlyList<SeriesInstance> ordered)

@@ -47,7 +47,7 @@ internal sealed class InferenceBenchCommand : Command<InferenceBenchCommand.Sett
     {
         NativeAllocator.KeepFreedMemory();
         var options = new EngineOptions { Engine = settings.Engine, Threads = settings.Threads, Device = DevicePreference.Auto };
-        using var engine = settings.Model is { } folder ? Model.ModelEngines.Open(ModelFolder.Load(folder), options) : RandomEngine(settings, options);
+        using var engine = settings.Model is { } folder ? Model.ModelEngines.Open(ModelFolder.Load(folder), options).Engine : RandomEngine(settings, options);
         var figures = EngineThroughput.Measure(engine, settings.Size, settings.Batch, TimeSpan.FromSeconds(settings.Seconds));
         if (!settings.Json)
         {

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Pipeline.Denoising.Dicom;
 using Pipeline.Denoising.Inference;
 using Pipeline.Denoising.Models;
 using Pipeline.Denoising.Training.Inference;
@@ -8,6 +9,7 @@ using Pipeline.Imaging;
 using Pipeline.Imaging.Metrics;
 using Pipeline.Imaging.Nifti;
 using Pipeline.Imaging.Noise;
+using Pipeline.Registry;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -52,15 +54,15 @@ internal sealed class DenoiseCommand : Command<DenoiseCommand.Settings>
         NativeAllocator.KeepFreedMemory();
         var model = ModelFolder.Load(settings.Model ?? DenoisingModel.DefaultFolder);
         var options = new EngineOptions { Engine = settings.Engine, Threads = settings.Threads };
-        using var engine = ModelEngines.Open(model, options);
+        var denoiser = ModelEngines.Open(model, options);
+        using var engine = denoiser.Engine;
         AnsiConsole.MarkupLineInterpolated($"model {model.Manifest.Version} ({model.Manifest.Architecture.Name}) on {engine.Name} {engine.Device}");
         if (Directory.Exists(settings.Input))
-            return DicomFolder.Denoise(settings.Input, settings.Output, new SeriesDenoiser(engine, model.Manifest.Normalisation.ToOptions()), model);
+            return DenoiseFolder(settings.Input, settings.Output, denoiser, model);
 
         var clean = NiftiReader.Read(settings.Input).Volume;
         var range = settings.Range ?? clean.Range().Max;
         var input = settings.Noise is { } spec ? NoiseModel.Parse(spec).Apply(clean, range, settings.Seed) : clean;
-        var denoiser = new SeriesDenoiser(engine, model.Manifest.Normalisation.ToOptions());
         var started = DateTime.UtcNow;
         var output = denoiser.Denoise(input.Slices);
         var seconds = (DateTime.UtcNow - started).TotalSeconds;
@@ -79,5 +81,19 @@ internal sealed class DenoiseCommand : Command<DenoiseCommand.Settings>
                 $"noisy    PSNR {np:F2} dB  SSIM {ns:F4}\ndenoised PSNR {dp:F2} dB  SSIM {ds:F4}"));
         }
         return 0;
+    }
+
+    /// <summary>A folder of DICOM files: series by series, with the worker's own derivation; prints each failure.</summary>
+    private static int DenoiseFolder(string input, string output, SeriesDenoiser denoiser, ModelFolder model)
+    {
+        // The model's own version id if it has one, else its ONNX hash: part of every derived UID.
+        var version = new ModelVersionId("local", model.Manifest.VersionOrOnnxHash());
+        var derivation = DerivationLabels.For(version.ToString(), version.Name, model.Manifest.Architecture.Name, DerivationLabelOptions.Default);
+        var outcome = new DicomFolderDenoiser(new DicomSeriesDenoiser(denoiser, derivation)).Denoise(input, output,
+            (series, instances) => AnsiConsole.MarkupLineInterpolated($"series …{series[^Math.Min(12, series.Length)..]}: {instances} instances"));
+        foreach (var (path, reason) in outcome.Failures)
+            AnsiConsole.MarkupLineInterpolated($"[red]failed[/] {path}: {reason}");
+        AnsiConsole.MarkupLineInterpolated($"{outcome.Written} derived instances written under {output}, {outcome.Failures.Count} objects failed");
+        return outcome.Failures.Count > 0 ? 2 : 0;
     }
 }

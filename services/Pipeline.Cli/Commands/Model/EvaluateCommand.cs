@@ -71,11 +71,12 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             };
             var model = ModelFolder.Load(settings.Model ?? DenoisingModel.DefaultFolder);
             var volume = VolumeSource.Read(settings.Data);
-            using var engine = ModelEngines.Open(model, new EngineOptions { Engine = settings.Engine, Threads = settings.Threads });
+            var denoiser = ModelEngines.Open(model, new EngineOptions { Engine = settings.Engine, Threads = settings.Threads });
+            using var engine = denoiser.Engine;
             var methods = new List<ISeriesDenoiser>();
             if (!settings.NoBaselines)
                 methods.AddRange([new UnbiasedNonLocalMeans(), new MedianDenoiser()]);
-            methods.Add(new SeriesDenoiser(engine, model.Manifest.Normalisation.ToOptions()));
+            methods.Add(denoiser);
             var options = new QualityProtocolOptions { Seed = settings.Seed, SliceCount = settings.Slices, Part = part };
             if (!settings.Json)
                 AnsiConsole.MarkupLineInterpolated(

@@ -4,11 +4,12 @@ using Pipeline.Denoising.Training.Inference;
 
 namespace Pipeline.Cli.Commands.Model;
 
-/// <summary>Opens a model folder's network on the engine the user chose (ONNX Runtime by default).</summary>
+/// <summary>Opens a model folder as a denoiser on the engine the user chose (ONNX Runtime by default).</summary>
 internal static class ModelEngines
 {
-    public static IDenoisingEngine Open(ModelFolder model, EngineOptions options) =>
+    /// <summary>The denoiser's <see cref="SeriesDenoiser.Engine"/> is the caller's to dispose.</summary>
+    public static SeriesDenoiser Open(ModelFolder model, EngineOptions options) =>
         options.Engine == EngineOptions.TorchSharp
-            ? TorchSharpEngine.Load(model.Manifest.Architecture, model.WeightsPath, options)
-            : new OnnxRuntimeEngine(model.Onnx, model.Manifest.Architecture, options);
+            ? DenoisingModel.Open(model, TorchSharpEngine.Load(model.Manifest.Architecture, model.WeightsPath, options))
+            : DenoisingModel.OpenOnnx(model, options);
 }

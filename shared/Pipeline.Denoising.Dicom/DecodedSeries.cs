@@ -4,33 +4,7 @@ using Pipeline.Imaging;
 using Pipeline.Imaging.Dicom;
 using Pipeline.Imaging.Noise;
 
-namespace Pipeline.DenoiseWorker.Series;
-
-/// <summary>What became of one source instance: its derived instance (with the no-reference noise estimate of its
-/// first frame before and after, in modality units, when it is in the noise sample), or why there is none.</summary>
-public sealed record InstanceOutcome(DicomFile? Derived, string? FailureReason, string? ErrorType, double NoiseInput = double.NaN, double NoiseOutput = double.NaN)
-{
-    public static InstanceOutcome Failed(Exception e) => new(null, e.Message, e.GetType().Name);
-}
-
-/// <summary>
-/// Denoises one series of parsed DICOM instances (in slice order) into derived instances: every
-/// frame of every instance is a slice; slices of one size are normalised and denoised together (2.5D
-/// neighbours come from the same stack); each instance is re-encoded in its own bit depth. An
-/// instance whose pixels cannot be decoded or derived fails alone. No storage, no messages.
-/// </summary>
-public sealed class DicomSeriesDenoiser(SeriesDenoiser denoiser, DerivationOptions derivation)
-{
-    /// <param name="instances">Parsed source instances in slice order; null where the object could not be parsed
-    /// (its outcome is then the caller's).</param>
-    /// <param name="slicesDone">Receives the number of slices finished after each batch.</param>
-    public IReadOnlyList<InstanceOutcome?> Denoise(IReadOnlyList<DicomFile?> instances, Action<int>? slicesDone = null)
-    {
-        var series = DecodedSeries.Decode(instances);
-        series.Denoise(denoiser, slicesDone);
-        return series.Derive(derivation);
-    }
-}
+namespace Pipeline.Denoising.Dicom;
 
 /// <summary>
 /// One series on its way through <see cref="DicomSeriesDenoiser"/>, in three steps that a worker can run apart:
