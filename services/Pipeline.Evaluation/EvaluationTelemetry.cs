@@ -1,3 +1,4 @@
+using Pipeline.Contracts;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 

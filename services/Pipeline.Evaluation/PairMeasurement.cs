@@ -1,3 +1,4 @@
+using Pipeline.Contracts;
 using Pipeline.Imaging.Dicom;
 using Pipeline.Imaging.Noise;
 

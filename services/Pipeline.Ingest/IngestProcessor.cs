@@ -21,6 +21,7 @@ public sealed partial class IngestProcessor
     private const int ListingBatch = 256;
 
     private readonly IObjectStore _store;
+    private readonly IPublishEndpoint _publisher;
     private readonly IngestOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
@@ -44,7 +45,7 @@ public sealed partial class IngestProcessor
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(registrySettings);
-        (_store, _options, _clock, _logger) = (store, options.Value, clock, logger);
+        (_store, _publisher, _options, _clock, _logger) = (store, publisher, options.Value, clock, logger);
         var output = storage.Value.OutputBucket;
         _assembler = new SeriesAssembler(_options.QuietPeriod);
         _headers = new HeaderFetcher(store, _options.HeaderReadBytes);
@@ -55,8 +56,16 @@ public sealed partial class IngestProcessor
             registry, registrySettings.Value.Model, clock, logger);
     }
 
-    /// <summary>Denoise jobs published since start (embedded mode waits for each to finish).</summary>
+    /// <summary>Denoise jobs published since start.</summary>
     public int JobsPublished => _jobs.Published;
+
+    /// <summary>
+    /// Announces that a full listing of <paramref name="objectsListed"/> objects was observed and every series complete
+    /// by then has its job (the embedded run knows from it when all input is published; operators see ingest's state).
+    /// </summary>
+    public Task AnnouncePassAsync(int objectsListed, CancellationToken ct) =>
+        _publisher.Publish(new IngestPassCompleted(_options.InputBucket, objectsListed, _assembler.SeriesCount, _assembler.SeriesWaiting,
+            JobsPublished, _clock.GetUtcNow()), ct);
 
     /// <summary>When the next quiet period ends, so the owner knows when to call <see cref="PublishDueAsync"/>.</summary>
     public DateTimeOffset? NextDeadline => _assembler.NextQuietDeadline();
@@ -142,8 +151,8 @@ public sealed partial class IngestProcessor
         }
     }
 
-    /// <summary>Lists a folder (or the whole bucket) and observes every object in it.</summary>
-    public async Task ReconcileAsync(string prefix, CancellationToken ct)
+    /// <summary>Lists a folder (or the whole bucket) and observes every object in it; returns how many were listed.</summary>
+    public async Task<int> ReconcileAsync(string prefix, CancellationToken ct)
     {
         using var activity = IngestTelemetry.Source.StartActivity("ingest.reconcile");
         var count = 0;
@@ -158,6 +167,7 @@ public sealed partial class IngestProcessor
         }
         await ObserveAllAsync(page, ct);
         activity?.SetTag("pipeline.objects", count);
+        return count;
     }
 
     [LoggerMessage(1001, LogLevel.Debug, "Read header of object {ObjectId} ({Modality})")]

@@ -21,18 +21,12 @@ public sealed partial class IngestWorker(
     ILogger<IngestWorker> logger) : BackgroundService
 {
     private static readonly TimeSpan ErrorBackoff = TimeSpan.FromSeconds(5);
-    private readonly TaskCompletionSource _firstPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>
-    /// Completes when the first full listing has been observed and every series due by then has its job
-    /// (embedded mode: all input is present at start, so this is "everything published").
-    /// </summary>
-    public Task FirstPass => _firstPass.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         var nextReconcile = clock.GetUtcNow();
+        int? listed = null; // objects of a full listing whose series are not all published yet
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -41,7 +35,7 @@ public sealed partial class IngestWorker(
                 {
                     await store.EnsureBucketAsync(settings.InputBucket, stoppingToken);
                     await store.EnsureBucketAsync(storage.Value.OutputBucket, stoppingToken);
-                    await processor.ReconcileAsync("", stoppingToken);
+                    listed = await processor.ReconcileAsync("", stoppingToken);
                     nextReconcile = clock.GetUtcNow() + settings.ReconcileInterval;
                 }
 
@@ -59,7 +53,11 @@ public sealed partial class IngestWorker(
                 }
                 await processor.ObserveAllAsync(batch, stoppingToken);
                 await processor.PublishDueAsync(stoppingToken);
-                _firstPass.TrySetResult();
+                if (listed is { } objects)
+                {
+                    await processor.AnnouncePassAsync(objects, stoppingToken);
+                    listed = null;
+                }
 
                 await WaitForWorkAsync(Earliest(nextReconcile, processor.NextDeadline), stoppingToken);
             }

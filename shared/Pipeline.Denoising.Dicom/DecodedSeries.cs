@@ -50,7 +50,8 @@ public sealed class DecodedSeries
 
     /// <summary>Runs the decoded slices through <paramref name="denoiser"/> (the only step that uses the engine).</summary>
     /// <param name="slicesDone">Receives the number of slices finished after each batch.</param>
-    public void Denoise(SeriesDenoiser denoiser, Action<int>? slicesDone = null)
+    /// <param name="cancellationToken">Observed between batches.</param>
+    public void Denoise(SeriesDenoiser denoiser, Action<int>? slicesDone = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(denoiser);
         // A series normally has one slice size; a stray localizer of another size is denoised on its own.
@@ -62,7 +63,7 @@ public sealed class DecodedSeries
             var slices = stack.ToList();
             var done = 0;
             var output = denoiser.Denoise([.. slices.Select(s => s.Image)],
-                slicesDone is null ? null : new SyncProgress(n => { slicesDone(n - done); done = n; }));
+                slicesDone is null ? null : new SyncProgress(n => { slicesDone(n - done); done = n; }), cancellationToken);
             for (var k = 0; k < slices.Count; k++)
                 (_denoised[slices[k].Instance] ??= new Image[_frames[slices[k].Instance]!.Length])[slices[k].Frame] = output[k];
         }

@@ -51,6 +51,8 @@ internal sealed class EmbeddedPipeline : IAsyncDisposable
             ["Ingest:QuietPeriod"] = "00:00:00", // the whole input is there at start
             ["Ingest:ReconcileInterval"] = "1.00:00:00",
             ["ModelRegistry:CacheFolder"] = Path.Combine(state, "model-cache"),
+            // Ctrl+C: a job in hand is cancelled after 1 s, before its marker (a rerun redoes that series).
+            ["DenoiseWorker:ShutdownTimeout"] = "00:00:01",
         });
         builder.Logging.ClearProviders(); // the progress display and the summary speak to the user
         builder.AddServiceDefaults(bus =>
@@ -84,14 +86,11 @@ internal sealed class EmbeddedPipeline : IAsyncDisposable
 
     public Task StartAsync(CancellationToken ct) => _host.StartAsync(ct);
 
-    /// <summary>Waits until ingest has published every series and every job has ended.</summary>
+    /// <summary>Waits until ingest has published every series and every job has ended (read from the bus alone).</summary>
     public async Task WaitUntilDoneAsync(CancellationToken ct)
     {
-        var ingest = _host.Services.GetRequiredService<IngestWorker>();
-        var processor = _host.Services.GetRequiredService<IngestProcessor>();
-        await ingest.FirstPass.WaitAsync(ct);
         var progress = Progress;
-        while (progress.Jobs < processor.JobsPublished || !progress.AllSeenFinished)
+        while (!progress.AllDone)
             await Task.Delay(100, ct);
     }
 

@@ -10,6 +10,7 @@ internal sealed class RunProgress
     private readonly ConcurrentDictionary<string, DenoiseSeries> _jobs = new();
     private readonly ConcurrentDictionary<string, bool> _finished = new();
     private int _instancesDone;
+    private int _jobsPublished = -1;
     private int _failures;
 
     public int Jobs => _jobs.Count;
@@ -29,20 +30,30 @@ internal sealed class RunProgress
 
     public void Failed() { Interlocked.Increment(ref _failures); Changed?.Invoke(); }
 
-    /// <summary>Every job seen has ended (evaluated, not denoisable, or faulted).</summary>
-    public bool AllSeenFinished => _jobs.Keys.All(_finished.ContainsKey);
+    /// <summary>Ingest has listed the whole input and published its jobs, every one of them has been seen, and each has
+    /// ended (evaluated, not denoisable, or faulted).</summary>
+    public bool AllDone => Volatile.Read(ref _jobsPublished) is var published and >= 0
+        && _jobs.Count >= published && _jobs.Keys.All(_finished.ContainsKey);
+
+    public void IngestPassed(IngestPassCompleted pass) { Interlocked.Exchange(ref _jobsPublished, pass.JobsPublished); Changed?.Invoke(); }
 
     private static string Key(string study, string series) => study + "/" + series;
 }
 
 /// <summary>
 /// Listens to the pipeline's own messages on its own queue (a copy of each publish, never competing
-/// with the services) so the embedded run knows when every job has ended.
+/// with the services) so the embedded run knows when ingest has published everything and every job has ended.
 /// </summary>
 internal sealed class RunTracker(RunProgress progress) :
-    IConsumer<DenoiseSeries>, IConsumer<SeriesDenoised>, IConsumer<EvaluationCompleted>, IConsumer<SeriesNotDenoisable>,
+    IConsumer<IngestPassCompleted>, IConsumer<DenoiseSeries>, IConsumer<SeriesDenoised>, IConsumer<EvaluationCompleted>, IConsumer<SeriesNotDenoisable>,
     IConsumer<InstanceFailed>, IConsumer<Fault<DenoiseSeries>>, IConsumer<Fault<SeriesDenoised>>
 {
+    public Task Consume(ConsumeContext<IngestPassCompleted> context)
+    {
+        progress.IngestPassed(context.Message);
+        return Task.CompletedTask;
+    }
+
     public Task Consume(ConsumeContext<DenoiseSeries> context)
     {
         progress.JobSeen(context.Message);

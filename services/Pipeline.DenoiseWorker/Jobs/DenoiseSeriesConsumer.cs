@@ -29,10 +29,8 @@ public sealed partial class DenoiseSeriesConsumer(
     ILogger<DenoiseSeriesConsumer> logger) : IConsumer<DenoiseSeries>
 {
     public static readonly ActivitySource Activity = new("Pipeline.DenoiseWorker");
-    private static readonly Meter Meter = new("Pipeline.DenoiseWorker");
-    /// <summary>Name of the slices-denoised counter (meter "Pipeline.DenoiseWorker"); the CLI's progress display listens to it too.</summary>
-    public const string SlicesMetric = "pipeline.denoise.slices";
-    private static readonly Counter<long> Slices = Meter.CreateCounter<long>(SlicesMetric, description: "Slices denoised");
+    private static readonly Meter Meter = new(PipelineMetrics.DenoiseWorkerMeter);
+    private static readonly Counter<long> Slices = Meter.CreateCounter<long>(PipelineMetrics.SlicesDenoised, description: "Slices denoised");
     private static readonly Counter<long> Series = Meter.CreateCounter<long>("pipeline.denoise.series", description: "Series written (completion marker)");
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pipeline.denoise.instance_failures", description: "Instances that failed alone");
     private static readonly Histogram<double> StepSeconds = Meter.CreateHistogram<double>("pipeline.denoise.step_duration", "s", "Seconds per job step");
@@ -78,7 +76,7 @@ public sealed partial class DenoiseSeriesConsumer(
         model.Run(denoiser =>
         {
             Step(timings, "wait", watch);
-            decoded.Denoise(denoiser, n => Slices.Add(n, new KeyValuePair<string, object?>("modality", job.Modality)));
+            decoded.Denoise(denoiser, n => Slices.Add(n, new KeyValuePair<string, object?>("modality", job.Modality)), ct);
         });
         Step(timings, "denoise", watch);
         var outcomes = decoded.Derive(DerivationLabels.For(model.Version.ToString(), model.Version.Name, model.Manifest.Architecture.Name, settings.ToLabelOptions()));

@@ -39,6 +39,9 @@ public sealed class SeriesAssembler(TimeSpan quietPeriod)
     /// <summary>Series currently tracked.</summary>
     public int SeriesCount => _series.Count;
 
+    /// <summary>Series with changes not published yet (waiting for their quiet period or their manifest).</summary>
+    public int SeriesWaiting => _series.Values.Count(s => s.Fingerprint() != s.PublishedFingerprint);
+
     /// <summary>
     /// Records an instance. Returns false when this exact object (same ETag) was already recorded:
     /// duplicate events and reconciliation listings change nothing.

@@ -22,14 +22,14 @@ public sealed class SeriesDenoiser(IDenoisingEngine engine, NormalisationOptions
 
     IReadOnlyList<Image> ISeriesDenoiser.Denoise(IReadOnlyList<Image> series) => Denoise(series);
 
-    public IReadOnlyList<Image> Denoise(IReadOnlyList<Image> series, IProgress<int>? slicesDone = null)
+    public IReadOnlyList<Image> Denoise(IReadOnlyList<Image> series, IProgress<int>? slicesDone = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(series);
         if (series.Count == 0)
             return [];
         var mapping = IntensityNormalisation.Fit(series, normalisation);
         var normalised = series.Select(s => mapping.Normalise(s).Pixels).ToArray();
-        var denoised = _slices.Denoise(normalised, series[0].Height, series[0].Width, slicesDone);
+        var denoised = _slices.Denoise(normalised, series[0].Height, series[0].Width, slicesDone, cancellationToken);
         var result = new Image[series.Count];
         for (var k = 0; k < series.Count; k++)
         {

@@ -23,8 +23,10 @@ public sealed class SliceDenoiser(IDenoisingEngine engine, TilingOptions? tiling
 
     public IDenoisingEngine Engine => engine;
 
-    /// <summary>Denoises slices (each height*width, row-major, in normalised units) of one series.</summary>
-    public float[][] Denoise(IReadOnlyList<float[]> slices, int height, int width, IProgress<int>? slicesDone = null)
+    /// <summary>Denoises slices (each height*width, row-major, in normalised units) of one series; cancellation is
+    /// observed between batches (a long series stops within one batch).</summary>
+    public float[][] Denoise(IReadOnlyList<float[]> slices, int height, int width, IProgress<int>? slicesDone = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(slices);
         if (height < 1 || width < 1)
@@ -55,6 +57,7 @@ public sealed class SliceDenoiser(IDenoisingEngine engine, TilingOptions? tiling
 
         for (var start = 0; start < tiles.Length; start += batchSize)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var n = Math.Min(batchSize, tiles.Length - start);
             for (var b = 0; b < n; b++)
             {

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Pipeline.Cli.Embedded;
-using Pipeline.DenoiseWorker.Jobs;
+using Pipeline.Contracts;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -11,11 +11,14 @@ namespace Pipeline.Cli.Commands.Pipeline;
 /// <summary>
 /// `pipeline run [INPUT_DIR] [--out OUT_DIR] [--model DIR]`: the whole pipeline in one process, no
 /// servers. Exit codes: 0 every readable image was denoised and evaluated; 2 some objects failed (each
-/// has a failure record under OUT_DIR/failures/); 1 the run itself could not proceed.
+/// has a failure record under OUT_DIR/failures/); 1 the run itself could not proceed; 130 stopped by Ctrl+C or SIGTERM.
 /// </summary>
 internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 {
     public const int SomeObjectsFailed = 2;
+
+    /// <summary>Stopped by Ctrl+C or SIGTERM (128 + SIGINT, as shells report it).</summary>
+    public const int Interrupted = 130;
 
     internal sealed class Settings : CommandSettings
     {
@@ -47,8 +50,28 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         AnsiConsole.MarkupLineInterpolated($"input [blue]{input}[/] -> output [blue]{output}[/], model [blue]{model.ToString()}[/]");
 
         var started = Stopwatch.StartNew();
-        await pipeline.StartAsync(cancellationToken);
         using var slices = new SliceRate();
+        try
+        {
+            await pipeline.StartAsync(cancellationToken);
+            await ShowProgressAsync(pipeline, slices, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            var progress = pipeline.Progress;
+            AnsiConsole.MarkupLineInterpolated(
+                $"[yellow]stopped[/]: {progress.Finished} of {progress.Jobs} series finished in {started.Elapsed.TotalSeconds:F1} s; what was written is whole (a series counts once its complete.json exists), a rerun continues from there");
+            return Interrupted;
+        }
+
+        var status = await PipelineStatus.ReadAsync(pipeline.Store, EmbeddedPipeline.InputBucket, EmbeddedPipeline.OutputBucket, cancellationToken);
+        StatusView.Write(status, output);
+        AnsiConsole.MarkupLineInterpolated($"{slices.Total} slices denoised in {started.Elapsed.TotalSeconds:F1} s; reports under [blue]{Path.Combine(output, "studies")}[/]");
+        return status.Failures.Count > 0 ? SomeObjectsFailed : 0;
+    }
+
+    private static async Task ShowProgressAsync(EmbeddedPipeline pipeline, SliceRate slices, CancellationToken cancellationToken)
+    {
         if (AnsiConsole.Profile.Capabilities.Interactive)
         {
             await AnsiConsole.Progress()
@@ -78,11 +101,6 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             };
             await pipeline.WaitUntilDoneAsync(cancellationToken);
         }
-
-        var status = await PipelineStatus.ReadAsync(pipeline.Store, EmbeddedPipeline.InputBucket, EmbeddedPipeline.OutputBucket, cancellationToken);
-        StatusView.Write(status, output);
-        AnsiConsole.MarkupLineInterpolated($"{slices.Total} slices denoised in {started.Elapsed.TotalSeconds:F1} s; reports under [blue]{Path.Combine(output, "studies")}[/]");
-        return status.Failures.Count > 0 ? SomeObjectsFailed : 0;
     }
 
     private static void Update(ProgressTask series, ProgressTask instances, RunProgress progress, SliceRate slices)
@@ -105,7 +123,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == "Pipeline.DenoiseWorker" && instrument.Name == DenoiseSeriesConsumer.SlicesMetric)
+                if (instrument.Meter.Name == PipelineMetrics.DenoiseWorkerMeter && instrument.Name == PipelineMetrics.SlicesDenoised)
                     listener.EnableMeasurementEvents(instrument);
             };
             _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));

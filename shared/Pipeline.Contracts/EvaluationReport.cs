@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Pipeline.Contracts;
 
-namespace Pipeline.Evaluation;
+namespace Pipeline.Contracts;
 
 /// <summary>
 /// The JSON report at <see cref="BucketLayout.Report"/>. It holds UIDs and object references but no patient data and
