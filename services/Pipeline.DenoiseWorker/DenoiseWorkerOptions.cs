@@ -5,7 +5,7 @@ using Pipeline.Denoising.Inference;
 namespace Pipeline.DenoiseWorker;
 
 /// <summary>Denoise worker settings, configuration section "DenoiseWorker".</summary>
-public sealed class DenoiseWorkerOptions
+internal sealed class DenoiseWorkerOptions
 {
     public const string Section = "DenoiseWorker";
 
@@ -53,7 +53,7 @@ public sealed class DenoiseWorkerOptions
 }
 
 /// <summary>Engine knobs bound from "DenoiseWorker:Engine".</summary>
-public sealed class EngineSettings
+internal sealed class EngineSettings
 {
     public DevicePreference Device { get; set; } = DevicePreference.Auto;
 

@@ -76,6 +76,6 @@ internal sealed partial class CleanReferenceMatcher(IObjectStore store, Instance
         return new ReferenceSummary(registration, null, 0, problem, []);
     }
 
-    [LoggerMessage(2005, LogLevel.Warning, "Clean reference of series {SeriesUid} not used: {Problem}")]
+    [LoggerMessage(3005, LogLevel.Warning, "Clean reference of series {SeriesUid} not used: {Problem}")]
     private static partial void LogReferenceProblem(ILogger logger, string seriesUid, string problem);
 }

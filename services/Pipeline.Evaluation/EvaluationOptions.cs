@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Pipeline.Evaluation;
 
 /// <summary>Evaluation settings, configuration section "Evaluation".</summary>
-public sealed class EvaluationOptions
+internal sealed class EvaluationOptions
 {
     public const string Section = "Evaluation";
 

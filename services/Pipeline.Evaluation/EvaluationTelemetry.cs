@@ -8,7 +8,7 @@ namespace Pipeline.Evaluation;
 /// The evaluation's span source and metrics (one observation per evaluated series). Tags: modality and model version
 /// only, never patient data. Noise sigmas are in percent of the data range so modalities share one scale.
 /// </summary>
-public static class EvaluationTelemetry
+internal static class EvaluationTelemetry
 {
     public const string Name = "Pipeline.Evaluation";
 

@@ -7,7 +7,7 @@ namespace Pipeline.Evaluation;
 /// Evaluates each denoised series: report and montage in the output bucket, metrics, then EvaluationCompleted.
 /// A series none of whose instances can be read faults (failure record first) and lands in the error queue.
 /// </summary>
-public sealed class SeriesDenoisedConsumer(SeriesEvaluator evaluator) : IConsumer<SeriesDenoised>
+internal sealed class SeriesDenoisedConsumer(SeriesEvaluator evaluator) : IConsumer<SeriesDenoised>
 {
     /// <summary>Queue of the evaluation service.</summary>
     public const string EndpointName = "evaluation";
@@ -20,7 +20,7 @@ public sealed class SeriesDenoisedConsumer(SeriesEvaluator evaluator) : IConsume
 }
 
 /// <summary>Names the endpoint; prefetch, concurrency and retry come from the "Bus" settings.</summary>
-public sealed class SeriesDenoisedConsumerDefinition : ConsumerDefinition<SeriesDenoisedConsumer>
+internal sealed class SeriesDenoisedConsumerDefinition : ConsumerDefinition<SeriesDenoisedConsumer>
 {
     public SeriesDenoisedConsumerDefinition() => EndpointName = SeriesDenoisedConsumer.EndpointName;
 }

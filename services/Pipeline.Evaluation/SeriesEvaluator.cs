@@ -14,7 +14,7 @@ namespace Pipeline.Evaluation;
 /// reference is registered (<see cref="BucketLayout.Reference"/>), MSE/PSNR/SSIM of input and output against it.
 /// Writes the montage and the report, exports the figures as metrics. A pair that cannot be read fails alone.
 /// </summary>
-public sealed partial class SeriesEvaluator
+internal sealed partial class SeriesEvaluator
 {
     private readonly IObjectStore _store;
     private readonly TimeProvider _clock;
@@ -126,19 +126,19 @@ public sealed partial class SeriesEvaluator
         return new SeriesNotEvaluableException(reason);
     }
 
-    [LoggerMessage(2001, LogLevel.Information, "Evaluated series {SeriesUid} for model {ModelVersion}: {Evaluated} instances, {Failed} failed, fidelity PSNR {PsnrFidelity:0.00} dB")]
+    [LoggerMessage(3001, LogLevel.Information, "Evaluated series {SeriesUid} for model {ModelVersion}: {Evaluated} instances, {Failed} failed, fidelity PSNR {PsnrFidelity:0.00} dB")]
     private static partial void LogEvaluated(ILogger logger, string seriesUid, string modelVersion, int evaluated, int failed, double psnrFidelity);
 
-    [LoggerMessage(2002, LogLevel.Warning, "Evaluation of the pair with source object {ObjectId} failed: {Reason} (listed in the report)")]
+    [LoggerMessage(3002, LogLevel.Warning, "Evaluation of the pair with source object {ObjectId} failed: {Reason} (listed in the report)")]
     private static partial void LogPairFailed(ILogger logger, string objectId, string reason);
 
-    [LoggerMessage(2003, LogLevel.Error, "Series {SeriesUid} cannot be evaluated: {Reason} (see the failure record)")]
+    [LoggerMessage(3003, LogLevel.Error, "Series {SeriesUid} cannot be evaluated: {Reason} (see the failure record)")]
     private static partial void LogSeriesFailed(ILogger logger, string seriesUid, string reason);
 
-    [LoggerMessage(2004, LogLevel.Information, "Series {SeriesUid} revision {Revision} skipped: its outputs belong to revision {Later} now")]
+    [LoggerMessage(3004, LogLevel.Information, "Series {SeriesUid} revision {Revision} skipped: its outputs belong to revision {Later} now")]
     private static partial void LogStale(ILogger logger, string seriesUid, int revision, int later);
 
 }
 
 /// <summary>No instance of the series could be read: the message goes to the error queue (after its failure record).</summary>
-public sealed class SeriesNotEvaluableException(string message) : Exception(message);
+internal sealed class SeriesNotEvaluableException(string message) : Exception(message);

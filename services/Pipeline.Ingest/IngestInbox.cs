@@ -4,7 +4,7 @@ using Pipeline.Ingest.Notifications;
 namespace Pipeline.Ingest;
 
 /// <summary>Hands bucket events from the bus consumer to the single ingest loop, which owns all state.</summary>
-public sealed class IngestInbox
+internal sealed class IngestInbox
 {
     private readonly Channel<ObjectCreatedEvent> _events = Channel.CreateUnbounded<ObjectCreatedEvent>(new UnboundedChannelOptions { SingleReader = true });
 

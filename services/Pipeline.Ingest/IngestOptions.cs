@@ -4,7 +4,7 @@ using Pipeline.Contracts;
 namespace Pipeline.Ingest;
 
 /// <summary>Ingest settings, configuration section "Ingest".</summary>
-public sealed class IngestOptions
+internal sealed class IngestOptions
 {
     public const string Section = "Ingest";
 

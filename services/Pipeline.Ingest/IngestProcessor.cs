@@ -15,7 +15,7 @@ namespace Pipeline.Ingest;
 /// job per complete series. Every entry point is idempotent (events and listings may repeat). Calls
 /// must be serialised by the owner (<see cref="IngestWorker"/>).
 /// </summary>
-public sealed partial class IngestProcessor
+internal sealed partial class IngestProcessor
 {
     /// <summary>Listed objects observed together, so their header reads overlap.</summary>
     private const int ListingBatch = 256;

@@ -11,7 +11,7 @@ namespace Pipeline.Ingest;
 /// reconcile interval (nothing is missed if events are lost or the service was down), and publishes
 /// jobs when series complete. A storage or broker error is logged and retried, never fatal.
 /// </summary>
-public sealed partial class IngestWorker(
+internal sealed partial class IngestWorker(
     IngestProcessor processor,
     IngestInbox inbox,
     IObjectStore store,

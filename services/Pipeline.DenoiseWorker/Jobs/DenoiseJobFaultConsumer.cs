@@ -13,7 +13,7 @@ namespace Pipeline.DenoiseWorker.Jobs;
 /// writes the durable failure record beside it (keyed by the job's first instance, stage Denoise) so
 /// operators find the reason where they look, and announces it.
 /// </summary>
-public sealed partial class DenoiseJobFaultConsumer(
+internal sealed partial class DenoiseJobFaultConsumer(
     IObjectStore store,
     IOptions<StorageOptions> storage,
     TimeProvider clock,

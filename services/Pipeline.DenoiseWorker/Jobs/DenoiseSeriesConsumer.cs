@@ -20,7 +20,7 @@ namespace Pipeline.DenoiseWorker.Jobs;
 /// alone (failure record + <see cref="InstanceFailed"/>); anything else throws, is retried in process,
 /// then lands in the error queue (see <see cref="DenoiseJobFaultConsumer"/>).
 /// </summary>
-public sealed partial class DenoiseSeriesConsumer(
+internal sealed partial class DenoiseSeriesConsumer(
     IObjectStore store,
     LoadedModels models,
     IOptions<DenoiseWorkerOptions> options,

@@ -8,7 +8,7 @@ namespace Pipeline.DenoiseWorker.Jobs;
 /// The job queue: competing consumers (every worker reads "denoise-series"), broker priorities so urgent
 /// drops overtake a bulk backlog, prefetch from the "Bus" settings, jobs in flight from DenoiseWorker:ConcurrentJobs.
 /// </summary>
-public sealed class DenoiseSeriesConsumerDefinition : ConsumerDefinition<DenoiseSeriesConsumer>
+internal sealed class DenoiseSeriesConsumerDefinition : ConsumerDefinition<DenoiseSeriesConsumer>
 {
     public const string QueueName = "denoise-series";
 

@@ -11,7 +11,7 @@ namespace Pipeline.DenoiseWorker.Models;
 /// version is opened (fetched and SHA-256-verified) beside the old one, and the old one is released
 /// when no job holds it any more: a switch happens between jobs, never inside one, without a restart.
 /// </summary>
-public sealed partial class LoadedModels(ModelRegistry registry, IOptions<DenoiseWorkerOptions> options, ILoggerFactory loggers) : IDisposable
+internal sealed partial class LoadedModels(ModelRegistry registry, IOptions<DenoiseWorkerOptions> options, ILoggerFactory loggers) : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly List<LoadedModel> _loaded = []; // newest last
@@ -109,7 +109,7 @@ internal sealed class LoadedModel(ModelVersionId id, ModelFolder folder, SeriesD
 }
 
 /// <summary>A job's hold on a model version; the engine is not thread-safe, so inference runs one job at a time.</summary>
-public sealed class ModelLease : IDisposable
+internal sealed class ModelLease : IDisposable
 {
     private readonly LoadedModels _owner;
     private readonly LoadedModel _model;

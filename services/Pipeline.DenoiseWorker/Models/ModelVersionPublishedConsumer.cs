@@ -10,7 +10,7 @@ namespace Pipeline.DenoiseWorker.Models;
 /// fetched, verified against the manifest and against the hashes in the message, and ready before the
 /// first job that names it. A version that does not verify is refused (and the message faults).
 /// </summary>
-public sealed partial class ModelVersionPublishedConsumer(LoadedModels models, ILogger<ModelVersionPublishedConsumer> logger)
+internal sealed partial class ModelVersionPublishedConsumer(LoadedModels models, ILogger<ModelVersionPublishedConsumer> logger)
     : IConsumer<ModelVersionPublished>
 {
     public async Task Consume(ConsumeContext<ModelVersionPublished> context)
@@ -29,7 +29,7 @@ public sealed partial class ModelVersionPublishedConsumer(LoadedModels models, I
 }
 
 /// <summary>One temporary queue per worker process, so each worker hears every announcement.</summary>
-public sealed class ModelVersionPublishedConsumerDefinition : ConsumerDefinition<ModelVersionPublishedConsumer>
+internal sealed class ModelVersionPublishedConsumerDefinition : ConsumerDefinition<ModelVersionPublishedConsumer>
 {
     public ModelVersionPublishedConsumerDefinition() =>
         Endpoint(e =>

@@ -4,7 +4,7 @@ using Pipeline.Contracts;
 namespace Pipeline.Evaluation.Scoring;
 
 /// <summary>Scores a candidate model version against a baseline on a held-out set and replies with EvaluationCompleted.</summary>
-public sealed class EvaluationRequestedConsumer(ModelScorer scorer) : IConsumer<EvaluationRequested>
+internal sealed class EvaluationRequestedConsumer(ModelScorer scorer) : IConsumer<EvaluationRequested>
 {
     /// <summary>Own queue: a long scoring run does not hold up series evaluations.</summary>
     public const string EndpointName = "evaluation-model-scores";
@@ -14,7 +14,7 @@ public sealed class EvaluationRequestedConsumer(ModelScorer scorer) : IConsumer<
 }
 
 /// <summary>Names the endpoint; prefetch, concurrency and retry come from the "Bus" settings.</summary>
-public sealed class EvaluationRequestedConsumerDefinition : ConsumerDefinition<EvaluationRequestedConsumer>
+internal sealed class EvaluationRequestedConsumerDefinition : ConsumerDefinition<EvaluationRequestedConsumer>
 {
     public EvaluationRequestedConsumerDefinition() => EndpointName = EvaluationRequestedConsumer.EndpointName;
 }

@@ -12,7 +12,7 @@ namespace Pipeline.Evaluation.Scoring;
 /// <param name="Figures">Mean whole-slice PSNR (dB) and SSIM per method ("noisy", "candidate", "baseline") and case.</param>
 /// <param name="Gains">Candidate minus baseline per case (absent without a baseline).</param>
 /// <param name="Summary">What EvaluationCompleted carries (see the service README).</param>
-public sealed record ModelScoreReport(
+internal sealed record ModelScoreReport(
     Guid RequestId,
     string CandidateModelVersion,
     string? BaselineModelVersion,
@@ -73,7 +73,7 @@ public sealed record ModelScoreReport(
 
 /// <summary>Mean PSNR (dB) and SSIM of one method on one case.</summary>
 /// <param name="Noise">Noise spec, e.g. "rician:0.05".</param>
-public sealed record CaseFigures(string Method, string Scaling, string Noise, double Psnr, double Ssim);
+internal sealed record CaseFigures(string Method, string Scaling, string Noise, double Psnr, double Ssim);
 
 /// <summary>Candidate minus baseline on one case.</summary>
-public sealed record CaseGain(string Scaling, string Noise, double PsnrGain, double SsimGain);
+internal sealed record CaseGain(string Scaling, string Noise, double PsnrGain, double SsimGain);

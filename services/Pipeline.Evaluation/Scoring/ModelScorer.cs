@@ -22,7 +22,7 @@ namespace Pipeline.Evaluation.Scoring;
 /// verified), runs the denoising library's quality protocol on the held-out set with both (and the noisy input), writes
 /// the report and returns the figures. Deterministic: the same request rewrites the same report bytes.
 /// </summary>
-public sealed partial class ModelScorer(
+internal sealed partial class ModelScorer(
     IObjectStore store,
     ModelRegistry registry,
     IOptions<StorageOptions> storage,
@@ -135,12 +135,12 @@ public sealed partial class ModelScorer(
         public void Dispose() => model.Engine.Dispose();
     }
 
-    [LoggerMessage(2201, LogLevel.Information, "Scored model {Candidate} against {Baseline}: smallest PSNR gain {PsnrGainMin:0.00} dB")]
+    [LoggerMessage(3101, LogLevel.Information, "Scored model {Candidate} against {Baseline}: smallest PSNR gain {PsnrGainMin:0.00} dB")]
     private static partial void LogScored(ILogger logger, string candidate, string baseline, double psnrGainMin);
 
-    [LoggerMessage(2202, LogLevel.Error, "Scoring model {Candidate} failed: {Reason} (see the failure record)")]
+    [LoggerMessage(3102, LogLevel.Error, "Scoring model {Candidate} failed: {Reason} (see the failure record)")]
     private static partial void LogFailed(ILogger logger, string candidate, string reason);
 }
 
 /// <summary>The request cannot be answered (bad held-out set, unknown or tampered model version): the message faults.</summary>
-public sealed class ModelScoringException(string message) : Exception(message);
+internal sealed class ModelScoringException(string message) : Exception(message);

@@ -3,14 +3,14 @@ using MassTransit;
 namespace Pipeline.Ingest.Notifications;
 
 /// <summary>Marker type for the raw S3 event JSON that the object store publishes to the broker.</summary>
-public sealed record BucketNotification;
+internal sealed record BucketNotification;
 
 /// <summary>
 /// Receives the store's bucket notifications (raw S3 event JSON, not a MassTransit envelope) and
 /// hands each "object created" record to the ingest loop. A body that is not an S3 event faults
 /// and lands in the error queue with the reason.
 /// </summary>
-public sealed class BucketNotificationConsumer(IngestInbox inbox) : IConsumer<BucketNotification>
+internal sealed class BucketNotificationConsumer(IngestInbox inbox) : IConsumer<BucketNotification>
 {
     /// <summary>Queue (and exchange) the object store's AMQP target publishes to.</summary>
     public const string EndpointName = "bucket-notifications";
@@ -23,7 +23,7 @@ public sealed class BucketNotificationConsumer(IngestInbox inbox) : IConsumer<Bu
 }
 
 /// <summary>Reads the endpoint's bodies as raw JSON of any shape.</summary>
-public sealed class BucketNotificationConsumerDefinition : ConsumerDefinition<BucketNotificationConsumer>
+internal sealed class BucketNotificationConsumerDefinition : ConsumerDefinition<BucketNotificationConsumer>
 {
     public BucketNotificationConsumerDefinition() => EndpointName = BucketNotificationConsumer.EndpointName;
 

@@ -8,7 +8,7 @@ namespace Pipeline.Ingest.Notifications;
 /// <param name="Object">The created object; the key is URL-decoded.</param>
 /// <param name="Size">Object size in bytes, when the event says.</param>
 /// <param name="ETag">Entity tag, when the event says; tells a re-upload from a duplicate event.</param>
-public sealed record ObjectCreatedEvent(ObjectRef Object, long? Size, string? ETag)
+internal sealed record ObjectCreatedEvent(ObjectRef Object, long? Size, string? ETag)
 {
     /// <summary>
     /// Reads the "object created" records of an S3 event notification and ignores every other

@@ -12,7 +12,7 @@ namespace Pipeline.Ingest.Series;
 /// <param name="InstanceNumber">(0020,0013), when present.</param>
 /// <param name="SlicePosition">Image Position (Patient) projected on the slice normal (<see cref="SliceOrder.PositionOf(Dataset)"/>), when the geometry is present.</param>
 /// <param name="NotDenoisableReason">Why this instance cannot be denoised (colour, unsupported syntax...), or null.</param>
-public sealed record InstanceHeader(
+internal sealed record InstanceHeader(
     ObjectRef Object,
     string StudyInstanceUid,
     string SeriesInstanceUid,

@@ -4,7 +4,7 @@ using Pipeline.Dicom;
 namespace Pipeline.Ingest.Series;
 
 /// <summary>Reads what ingest needs from a DICOM header, without pixel data.</summary>
-public static class InstanceHeaderReader
+internal static class InstanceHeaderReader
 {
     /// <summary>
     /// Parses the header of <paramref name="obj"/>. Throws a <see cref="DicomException"/> with a

@@ -12,7 +12,7 @@ namespace Pipeline.Ingest.Series;
 /// <param name="Instances">Instances in slice order.</param>
 /// <param name="NotDenoisable">Instances that cannot be denoised, with reasons (reported, not dropped).</param>
 /// <param name="Fingerprint">Identifies the exact instance set; passed back to <see cref="SeriesAssembler.MarkPublished"/>.</param>
-public sealed record CompleteSeries(
+internal sealed record CompleteSeries(
     SeriesKey Key,
     string Modality,
     int Revision,
@@ -21,7 +21,7 @@ public sealed record CompleteSeries(
     string Fingerprint);
 
 /// <summary>Identifies a series.</summary>
-public readonly record struct SeriesKey(string StudyInstanceUid, string SeriesInstanceUid);
+internal readonly record struct SeriesKey(string StudyInstanceUid, string SeriesInstanceUid);
 
 /// <summary>
 /// Groups instances into series and decides when a series is complete. Three signals, strongest first:
@@ -30,7 +30,7 @@ public readonly record struct SeriesKey(string StudyInstanceUid, string SeriesIn
 /// published series (late or re-uploaded instance) reopens it: after a quiet period it is due again
 /// with the next revision, so its outputs are replaced as a whole. Not thread-safe: one owner.
 /// </summary>
-public sealed class SeriesAssembler(TimeSpan quietPeriod)
+internal sealed class SeriesAssembler(TimeSpan quietPeriod)
 {
     private readonly Dictionary<SeriesKey, SeriesState> _series = [];
     private readonly Dictionary<ObjectRef, string?> _seenObjects = []; // object -> ETag
