@@ -9,13 +9,15 @@ namespace Pipeline.Ingest;
 /// <summary>Records an object that fails at ingest: the failure record in the output bucket, then <see cref="InstanceFailed"/>.</summary>
 internal sealed partial class IngestFailures(IObjectStore store, IPublishEndpoint publisher, string outputBucket, TimeProvider clock, ILogger logger)
 {
-    public async Task RecordAsync(ObjectRef source, string reason, string errorType, string? study, string? series, CancellationToken ct)
+    /// <param name="loggedReason">The reason as logged, when <paramref name="reason"/> names an object key (keys may hold patient names).</param>
+    public async Task RecordAsync(ObjectRef source, string reason, string errorType, string? study, string? series, CancellationToken ct,
+        string? loggedReason = null)
     {
         var record = await store.WriteAsync(outputBucket,
             new FailureRecord(source, PipelineStage.Ingest, reason, errorType, clock.GetUtcNow(), 1, study, series), ct);
         await publisher.Publish(new InstanceFailed(source, PipelineStage.Ingest, reason, record, study, series), ct);
         IngestTelemetry.Failures.Add(1);
-        LogFailure(logger, ObjectId.Of(source), reason);
+        LogFailure(logger, ObjectId.Of(source), loggedReason ?? reason);
     }
 
     [LoggerMessage(1002, LogLevel.Warning, "Ingest failure for object {ObjectId}: {Reason} (see the failure record)")]

@@ -98,8 +98,8 @@ internal sealed partial class IngestProcessor
             }
         }
         // Listings (at start, every reconcile interval, and of a manifest's folder) meet objects already read.
-        var reads = objects.Select(o => o.Object.Bucket == _options.InputBucket && !_options.IsMarker(o.Object) && !_assembler.HasSeen(o.Object, o.ETag)
-            ? ReadAsync(o) : null).ToList();
+        var reads = objects.Select(o => o.Object.Bucket == _options.InputBucket && IsStorable(o.Object) && !_options.IsMarker(o.Object)
+            && !_assembler.HasSeen(o.Object, o.ETag) ? ReadAsync(o) : null).ToList();
         try
         {
             // Markers last: the listing of a marker's folder then finds this batch's instances already read.
@@ -119,6 +119,16 @@ internal sealed partial class IngestProcessor
     {
         var (obj, etag) = (created.Object, created.ETag);
         if (obj.Bucket != _options.InputBucket) return;
+        if (!IsStorable(obj))
+        {
+            // Its failure record would live under the same key, so the log (by ObjectId) and the counter are all there is.
+            if (_assembler.ObserveUnreadable(obj, etag))
+            {
+                IngestTelemetry.Failures.Add(1);
+                LogUnusableKey(_logger, ObjectId.Of(obj));
+            }
+            return;
+        }
         if (_options.IsMarker(obj))
         {
             if (await _manifests.ReadNewAsync(obj, etag, ct) is not { } marker) return;
@@ -170,6 +180,27 @@ internal sealed partial class IngestProcessor
         return count;
     }
 
+    /// <summary>
+    /// Whether the object's key is one the stores can read (<see cref="ObjectNames.ValidateKey"/>). S3 holds keys they
+    /// refuse ('a//b', backslashes, control characters, a local file named so): reading one would throw outside the
+    /// per-object handling and every listing would meet it again.
+    /// </summary>
+    private static bool IsStorable(ObjectRef obj)
+    {
+        try
+        {
+            ObjectNames.ValidateKey(obj.Key);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     [LoggerMessage(1001, LogLevel.Debug, "Read header of object {ObjectId} ({Modality})")]
     private static partial void LogInstance(ILogger logger, string objectId, string modality);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Object {ObjectId} skipped: its key is not a valid object name (empty, '.' or '..' segment, backslash, control character or over 1024 bytes), so it can be neither read nor given a failure record")]
+    private static partial void LogUnusableKey(ILogger logger, string objectId);
 }

@@ -46,6 +46,9 @@ internal sealed partial class JobPublisher(
 
             foreach (var skipped in series.NotDenoisable)
                 await failures.RecordAsync(skipped.Object, skipped.NotDenoisableReason!, "NotDenoisable", study, uid, ct);
+            foreach (var duplicate in series.Duplicates)
+                await failures.RecordAsync(duplicate.Instance.Object, duplicate.Reason, "DuplicateSopInstanceUid", study, uid, ct,
+                    loggedReason: $"duplicate SOP Instance UID {duplicate.Instance.SopInstanceUid}: object {ObjectId.Of(duplicate.Kept)} was kept");
 
             if (series.Instances.Count == 0)
             {

@@ -32,9 +32,13 @@ internal sealed class UploadManifests(IObjectStore store, IngestOptions options,
             {
                 var parsed = JsonSerializer.Deserialize<UploadManifest>(manifest, ManifestJson) ?? new UploadManifest();
                 expected = parsed.Instances?.Select(k => folder + k).ToList();
-                if (Enum.TryParse<JobPriority>(parsed.Priority, ignoreCase: true, out var priority))
+                if (Enum.TryParse<JobPriority>(parsed.Priority, ignoreCase: true, out var priority) && Enum.IsDefined(priority)) // "7" parses too
                     priorities.SetFolder(folder, priority);
             }
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null; // deleted between listing and reading: nothing to act on
         }
         catch (JsonException e)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
@@ -25,17 +26,23 @@ public static class DicomUid
     public static string NewRandom() => FromUuidBytes(Guid.NewGuid().ToByteArray(bigEndian: true));
 
     private static string FromUuidBytes(byte[] uuidBigEndian) =>
-        "2.25." + new BigInteger(uuidBigEndian, isUnsigned: true, isBigEndian: true).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        "2.25." + new BigInteger(uuidBigEndian, isUnsigned: true, isBigEndian: true).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>UID syntax of PS3.5 9.1: at most 64 chars, numeric components without leading zeros.</summary>
-    public static bool IsValid(string uid)
+    public static bool IsValid(string uid) => WhyInvalid(uid) is null;
+
+    /// <summary>Which rule of PS3.5 9.1 <paramref name="uid"/> breaks ("has a component with a leading zero"), or null when it is a valid UID.</summary>
+    public static string? WhyInvalid(string uid)
     {
-        if (uid.Length is 0 or > 64) return false;
+        ArgumentNullException.ThrowIfNull(uid);
+        if (uid.Length == 0) return "is empty";
+        if (uid.Length > 64) return string.Create(CultureInfo.InvariantCulture, $"has {uid.Length} characters (at most 64)");
+        if (uid.Any(c => c is not (>= '0' and <= '9') and not '.')) return "has a character other than a digit or '.'";
         foreach (var part in uid.Split('.'))
         {
-            if (part.Length == 0 || (part.Length > 1 && part[0] == '0')) return false;
-            foreach (var c in part) if (c is < '0' or > '9') return false;
+            if (part.Length == 0) return "has an empty component";
+            if (part.Length > 1 && part[0] == '0') return "has a component with a leading zero";
         }
-        return true;
+        return null;
     }
 }

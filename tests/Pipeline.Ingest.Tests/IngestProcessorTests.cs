@@ -4,7 +4,9 @@ using System.Text.Json;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Pipeline.Contracts;
@@ -45,9 +47,24 @@ public sealed class IngestProcessorTests : IAsyncLifetime
         Directory.Delete(_root, recursive: true);
     }
 
-    private IngestProcessor NewProcessor(IObjectStore? store = null) =>
+    private IngestProcessor NewProcessor(IObjectStore? store = null, ILogger<IngestProcessor>? logger = null) =>
         new(store ?? _store, _harness.Bus, Options.Create(_options), Options.Create(new StorageOptions()), new ModelRegistry(_store, new ModelRegistryOptions()),
-            Options.Create(new ModelRegistrySettings()), _clock, NullLogger<IngestProcessor>.Instance);
+            Options.Create(new ModelRegistrySettings()), _clock, logger ?? NullLogger<IngestProcessor>.Instance);
+
+    private static byte[] WithUid(byte[] slice, DicomTag tag, string uid)
+    {
+        var file = DicomFile.Open(slice);
+        file.Dataset.SetString(tag, uid);
+        using var buffer = new MemoryStream();
+        file.Save(buffer);
+        return buffer.ToArray();
+    }
+
+    private async Task<FailureRecord> RecordOf(string key)
+    {
+        var failed = _harness.Published.Select<InstanceFailed>().Single(f => f.Context.Message.Source.Key == key).Context.Message;
+        return JsonSerializer.Deserialize<FailureRecord>(await _store.GetBytesAsync("denoised", failed.FailureRecord.Key))!;
+    }
 
     private static byte[] Slice(int instanceNumber, double z, string series = Series, int privateBytes = 0, string study = Study)
     {
@@ -304,5 +321,116 @@ public sealed class IngestProcessorTests : IAsyncLifetime
         Assert.Contains("colour image (3 samples per pixel, RGB)", report.Reason, StringComparison.Ordinal);
         Assert.Empty(_harness.Published.Select<DenoiseSeries>());
         Assert.True(await _store.ExistsAsync("denoised", report.FailureRecord.Key));
+    }
+
+    /// <summary>
+    /// Identifiers are untrusted input: an instance whose Study, Series or SOP Instance UID is not a valid UID (PS3.5 9.1)
+    /// fails alone with a record naming the attribute, and the good series beside it is still published (a UID such as
+    /// '../../outside' used to reach an output key and throw on every pass of the loop, so nothing was ever published).
+    /// </summary>
+    [Fact]
+    public async Task An_instance_with_an_invalid_uid_fails_alone_and_the_series_beside_it_is_published()
+    {
+        await Put("study/ser/1.dcm", Slice(1, 0));
+        await Put("study/ser/2.dcm", Slice(2, 1));
+        await Put("study/bad/traversal.dcm", Slice(1, 0, series: "../../outside"));
+        await Put("study/bad/control.dcm", WithUid(Slice(3, 2), DicomTags.StudyInstanceUID, "1.2.826\u0001.1"));
+        await Put("study/bad/long.dcm", WithUid(Slice(4, 3), DicomTags.SOPInstanceUID, "1." + new string('3', 63)));
+        await Put("study/bad/zero.dcm", WithUid(Slice(5, 4), DicomTags.SeriesInstanceUID, "1.2.826.0.01"));
+        var processor = NewProcessor();
+
+        await processor.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await processor.PublishDueAsync(default));
+
+        var job = _harness.Published.Select<DenoiseSeries>().Single().Context.Message;
+        Assert.Equal(["study/ser/1.dcm", "study/ser/2.dcm"], job.Instances.Select(i => i.Key));
+        foreach (var (key, attribute) in new[]
+        {
+            ("study/bad/traversal.dcm", "Series Instance UID"), ("study/bad/control.dcm", "Study Instance UID"),
+            ("study/bad/long.dcm", "SOP Instance UID"), ("study/bad/zero.dcm", "Series Instance UID"),
+        })
+        {
+            var record = await RecordOf(key);
+            Assert.Contains($"{attribute} is not a valid UID: ", record.Reason, StringComparison.Ordinal);
+            Assert.DoesNotContain(record.Reason, char.IsControl);
+        }
+    }
+
+    /// <summary>
+    /// Two objects of a series with one SOP Instance UID would write one output key (the last writer wins): the first in key
+    /// order is kept whatever order they arrive in, the other fails alone with a record naming the UID and the kept object,
+    /// and the log names objects by ObjectId only (keys may hold patient names).
+    /// </summary>
+    [Fact]
+    public async Task Of_two_instances_with_one_sop_instance_uid_the_first_in_key_order_is_kept_and_the_other_fails_alone()
+    {
+        await Put("s/a.dcm", Slice(1, 0));
+        await Put("s/b.dcm", Slice(1, 5)); // same SOP Instance UID, different object
+        await Put("s/c.dcm", Slice(2, 1));
+        var logger = new FakeLogger<IngestProcessor>();
+        var processor = NewProcessor(logger: logger);
+        foreach (var key in new[] { "s/b.dcm", "s/c.dcm", "s/a.dcm" }) // the duplicate arrives first
+            await processor.ObserveAsync(new ObjectRef("incoming", key), (await _store.StatAsync("incoming", key)).ETag, null, default);
+
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await processor.PublishDueAsync(default));
+
+        var job = _harness.Published.Select<DenoiseSeries>().Single().Context.Message;
+        Assert.Equal(["s/a.dcm", "s/c.dcm"], job.Instances.Select(i => i.Key));
+        var record = await RecordOf("s/b.dcm");
+        Assert.Equal("DuplicateSopInstanceUid", record.ErrorType);
+        Assert.Contains($"duplicate SOP Instance UID {Series}.1", record.Reason, StringComparison.Ordinal);
+        Assert.Contains("s/a.dcm", record.Reason, StringComparison.Ordinal);
+        Assert.Equal(Series, record.SeriesInstanceUid);
+        var logged = Assert.Single(logger.Collector.GetSnapshot(), l => l.Message.Contains("duplicate", StringComparison.Ordinal)).Message;
+        Assert.DoesNotContain("s/a.dcm", logged, StringComparison.Ordinal);
+        Assert.DoesNotContain("s/b.dcm", logged, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A key the stores refuse to read (here a local file named with a backslash; on S3 also 'a//b' or a control character)
+    /// is skipped, and the rest of the listing goes on: reading it used to throw out of the listing on every pass.
+    /// </summary>
+    [Fact]
+    public async Task An_object_whose_key_cannot_be_read_is_skipped_and_the_rest_of_the_listing_goes_on()
+    {
+        await Put("s/1.dcm", Slice(1, 0));
+        await File.WriteAllBytesAsync(Path.Combine(_root, "incoming", "s", "windows\\name.dcm"), Slice(2, 1));
+        await Put("s/3.dcm", Slice(3, 2));
+        var processor = NewProcessor();
+
+        await processor.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(1, await processor.PublishDueAsync(default));
+        Assert.Equal(["s/1.dcm", "s/3.dcm"], _harness.Published.Select<DenoiseSeries>().Single().Context.Message.Instances.Select(i => i.Key));
+    }
+
+    /// <summary>A marker deleted between its event (or the listing) and its read is one object gone, not an error for its batch.</summary>
+    [Fact]
+    public async Task A_marker_deleted_before_it_is_read_is_ignored()
+    {
+        await Put("s/1.dcm", Slice(1, 0));
+        var processor = NewProcessor();
+
+        await processor.ObserveAllAsync([new(new ObjectRef("incoming", "s/_manifest.json"), 10, "m1"), new(new ObjectRef("incoming", "s/1.dcm"), null, null)], default);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(1, await processor.PublishDueAsync(default));
+    }
+
+    /// <summary>A manifest's priority is one of the named ones; a number parses as an enum value but is not a priority.</summary>
+    [Fact]
+    public async Task A_manifest_priority_that_is_a_number_is_ignored()
+    {
+        await Put("m/1.dcm", Slice(1, 0));
+        await Put("m/_manifest.json", Encoding.UTF8.GetBytes("""{"priority":"7"}"""));
+        var processor = NewProcessor();
+
+        await processor.ReconcileAsync("", default);
+
+        Assert.Equal(1, await processor.PublishDueAsync(default));
+        Assert.Equal(JobPriority.Normal, _harness.Published.Select<DenoiseSeries>().Single().Context.Message.Priority);
     }
 }

@@ -46,6 +46,52 @@ public sealed class InstanceHeaderReaderTests
         Assert.Equal(2.5, header.SlicePosition);
     }
 
+    public static TheoryData<string, string, string> BadUids => new()
+    {
+        { "Study Instance UID", "../../outside", "has a character other than a digit or '.'" },
+        { "Series Instance UID", "1.2.3\u0001.4", "has a character other than a digit or '.'" },
+        { "SOP Instance UID", "1." + new string('2', 63), "has 65 characters (at most 64)" },
+        { "Series Instance UID", "1.2.03.4", "has a component with a leading zero" },
+        { "Series Instance UID", "", "is empty" },
+    };
+
+    /// <summary>
+    /// Identifiers are untrusted: the UIDs name the series and the output keys, so one that breaks PS3.5 9.1 is refused
+    /// with a reason naming the attribute, and a control character is not echoed raw into it.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BadUids))]
+    public void An_instance_whose_uid_is_not_valid_per_ps3_5_is_refused_naming_the_attribute_and_the_rule(string attribute, string value, string rule)
+    {
+        var file = Image("MONOCHROME2");
+        var tag = attribute switch
+        {
+            "Study Instance UID" => DicomTags.StudyInstanceUID,
+            "Series Instance UID" => DicomTags.SeriesInstanceUID,
+            _ => DicomTags.SOPInstanceUID,
+        };
+        file.Dataset.SetString(tag, value);
+
+        var refused = Assert.ThrowsAny<DicomException>(() => Read(file));
+
+        Assert.StartsWith($"{attribute} is not a valid UID: ", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(rule, refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(refused.Message, char.IsControl);
+    }
+
+    [Fact]
+    public void A_control_character_in_a_uid_is_shown_escaped_and_a_long_value_cut_short()
+    {
+        var file = Image("MONOCHROME2");
+        file.Dataset.SetString(DicomTags.SeriesInstanceUID, "1.2\u0007" + new string('9', 200));
+
+        var message = Assert.ThrowsAny<DicomException>(() => Read(file)).Message;
+
+        Assert.Contains("\"1.2\\u0007999", message, StringComparison.Ordinal);
+        Assert.Contains("...\"", message, StringComparison.Ordinal);
+        Assert.True(message.Length < 200, message);
+    }
+
     [Fact]
     public void A_grey_image_is_denoisable()
     {

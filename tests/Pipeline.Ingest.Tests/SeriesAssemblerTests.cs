@@ -106,4 +106,24 @@ public sealed class SeriesAssemblerTests
         Assert.Equal(["s/y.dcm", "s/x.dcm"], due.Instances.Select(i => i.Object.Key));
         Assert.Equal("colour (RGB) image", Assert.Single(due.NotDenoisable).NotDenoisableReason);
     }
+
+    /// <summary>
+    /// One SOP Instance UID is one instance (and one output key): of objects sharing one, the first in key order is kept
+    /// whatever order they arrived in, and the others are reported as duplicates naming it.
+    /// </summary>
+    [Fact]
+    public void Of_objects_sharing_a_sop_instance_uid_the_first_in_key_order_is_kept_and_the_others_are_duplicates()
+    {
+        var assembler = new SeriesAssembler(Quiet);
+        assembler.ObserveInstance(Instance("s/c.dcm", 0) with { SopInstanceUid = "1.9" }, "e1", T0);
+        assembler.ObserveInstance(Instance("s/b.dcm", 1), "e2", T0);
+        assembler.ObserveInstance(Instance("s/a.dcm", 2) with { SopInstanceUid = "1.9" }, "e3", T0);
+
+        var due = Assert.Single(assembler.Due(T0.AddMinutes(1)));
+
+        Assert.Equal(["s/b.dcm", "s/a.dcm"], due.Instances.Select(i => i.Object.Key));
+        var duplicate = Assert.Single(due.Duplicates);
+        Assert.Equal(("s/c.dcm", "s/a.dcm"), (duplicate.Instance.Object.Key, duplicate.Kept.Key));
+        Assert.Contains("duplicate SOP Instance UID 1.9", duplicate.Reason, StringComparison.Ordinal);
+    }
 }

@@ -14,18 +14,30 @@ internal static class InstanceHeaderReader
     {
         var file = DicomFile.ReadHeader(content);
         var ds = file.Dataset;
-        var study = Required(ds, DicomTags.StudyInstanceUID, "Study Instance UID");
-        var series = Required(ds, DicomTags.SeriesInstanceUID, "Series Instance UID");
-        var sop = Required(ds, DicomTags.SOPInstanceUID, "SOP Instance UID");
+        var study = RequiredUid(ds, DicomTags.StudyInstanceUID, "Study Instance UID");
+        var series = RequiredUid(ds, DicomTags.SeriesInstanceUID, "Series Instance UID");
+        var sop = RequiredUid(ds, DicomTags.SOPInstanceUID, "SOP Instance UID");
         int? number = ds.TryGetInt(DicomTags.InstanceNumber, out var n) ? n : null;
         return new InstanceHeader(obj, study, series, sop, ds.GetString(DicomTags.Modality) ?? "OT", number, SliceOrder.PositionOf(ds), PixelDescription.NotDenoisableReasonOf(file));
     }
 
-    private static string Required(Dataset ds, DicomTag tag, string name)
+    /// <summary>
+    /// The UID, which must be valid (PS3.5 9.1): it names the series a job covers and the output keys, so anything
+    /// else ('..', '/', control characters, very long values) is refused here rather than reaching a key.
+    /// </summary>
+    private static string RequiredUid(Dataset ds, DicomTag tag, string name)
     {
-        var value = ds.GetString(tag);
-        return string.IsNullOrWhiteSpace(value)
-            ? throw new DicomException($"missing {name} {tag}: cannot group the instance into a series")
+        var value = ds.GetString(tag) ?? throw new DicomException($"missing {name} {tag}: cannot group the instance into a series");
+        return DicomUid.WhyInvalid(value) is { } why
+            ? throw new DicomException($"{name} is not a valid UID: {Shown(value)} {why} (PS3.5 9.1)")
             : value;
+    }
+
+    /// <summary>An untrusted value as a reason may quote it: cut short, anything but printable ASCII escaped.</summary>
+    private static string Shown(string value)
+    {
+        const int MaxShown = 80;
+        var text = string.Concat(value.Take(MaxShown).Select(c => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:x4}"));
+        return $"\"{text}{(value.Length > MaxShown ? "..." : "")}\"";
     }
 }

@@ -11,6 +11,7 @@ namespace Pipeline.Ingest.Series;
 /// <param name="Revision">1 for the first job; higher when late instances reopened a processed series.</param>
 /// <param name="Instances">Instances in slice order.</param>
 /// <param name="NotDenoisable">Instances that cannot be denoised, with reasons (reported, not dropped).</param>
+/// <param name="Duplicates">Objects left out because another object of the series, kept, has the same SOP Instance UID (reported, not dropped).</param>
 /// <param name="Fingerprint">Identifies the exact instance set; passed back to <see cref="SeriesAssembler.MarkPublished"/>.</param>
 internal sealed record CompleteSeries(
     SeriesKey Key,
@@ -18,7 +19,15 @@ internal sealed record CompleteSeries(
     int Revision,
     IReadOnlyList<InstanceHeader> Instances,
     IReadOnlyList<InstanceHeader> NotDenoisable,
+    IReadOnlyList<DuplicateInstance> Duplicates,
     string Fingerprint);
+
+/// <summary>An object whose SOP Instance UID another object of its series, <paramref name="Kept"/>, already holds.</summary>
+public sealed record DuplicateInstance(InstanceHeader Instance, ObjectRef Kept)
+{
+    /// <summary>The failure record's reason; names the kept object's key (for the record, not for logs).</summary>
+    public string Reason => $"duplicate SOP Instance UID {Instance.SopInstanceUid}: the series' object {Kept.Key} has it too and was kept";
+}
 
 /// <summary>Identifies a series.</summary>
 internal readonly record struct SeriesKey(string StudyInstanceUid, string SeriesInstanceUid);
@@ -87,10 +96,12 @@ internal sealed class SeriesAssembler(TimeSpan quietPeriod)
             var quiet = now - state.LastChange >= quietPeriod;
             if (!(quiet || (!reopened && MarkerSatisfied(state)))) continue;
 
-            var ordered = SliceOrder.Order(state.Instances.Values, i => (i.SlicePosition, i.InstanceNumber, i.Object.Key));
+            var (unique, duplicates) = UniqueBySopInstanceUid(state.Instances.Values);
+            var ordered = SliceOrder.Order(unique, i => (i.SlicePosition, i.InstanceNumber, i.Object.Key));
             due.Add(new CompleteSeries(key, state.Modality, state.PublishedRevision + 1,
                 ordered.Where(i => i.NotDenoisableReason is null).ToList(),
                 ordered.Where(i => i.NotDenoisableReason is not null).ToList(),
+                duplicates,
                 fingerprint));
         }
         return due;
@@ -109,6 +120,22 @@ internal sealed class SeriesAssembler(TimeSpan quietPeriod)
         _series.Values.Where(s => s.Fingerprint() != s.PublishedFingerprint)
             .Select(s => (DateTimeOffset?)(s.LastChange + quietPeriod))
             .Min();
+
+    /// <summary>
+    /// A SOP Instance UID names one instance (PS3.3 C.12.1.1.1), and its derived object's key with it: of objects sharing
+    /// one, the first in key order is kept (the same choice whatever order they arrived in), the others are duplicates.
+    /// </summary>
+    private static (List<InstanceHeader> Unique, List<DuplicateInstance> Duplicates) UniqueBySopInstanceUid(IEnumerable<InstanceHeader> instances)
+    {
+        var kept = new Dictionary<string, InstanceHeader>(StringComparer.Ordinal);
+        var duplicates = new List<DuplicateInstance>();
+        foreach (var instance in instances.OrderBy(i => i.Object.Key, StringComparer.Ordinal))
+        {
+            if (!kept.TryAdd(instance.SopInstanceUid, instance))
+                duplicates.Add(new DuplicateInstance(instance, kept[instance.SopInstanceUid].Object));
+        }
+        return ([.. kept.Values], duplicates);
+    }
 
     private bool ObserveObject(ObjectRef obj, string? etag)
     {
