@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
 using CsCheck;
 
 namespace Pipeline.Dicom.Tests;
@@ -72,6 +73,25 @@ public sealed class HostileInputTests
         var cut = Assert.IsType<DicomFormatException>(ReadAll(bytes[..^10]));
         Assert.Equal(DicomTags.PixelData, cut.Tag);
         Assert.Contains("past the end of data", cut.Message);
+    }
+
+    [Fact]
+    public void A_rescale_taking_modality_values_past_the_bound_is_refused_by_name_and_one_within_it_decodes_finite()
+    {
+        // Signed 16-bit: stored values -32768..32767; the bound is 1.7014e38, so a slope of 5.19e33 is the last that fits.
+        var file = Synthetic.Image(16, 16, signed: true);
+        file.Dataset.SetString(DicomTags.RescaleSlope, "5.19e33").SetString(DicomTags.RescaleIntercept, "-1e34");
+        Assert.True(32768 * 5.19e33 + 1e34 <= PixelDescription.MaxModalityMagnitude);
+        Assert.All(file.GetPixelData().GetFrame(0), v => Assert.True(float.IsFinite(v)));
+
+        foreach (var (slope, intercept) in new[] { ("5.2e33", "0"), ("1e308", "0"), ("1", "1e300"), ("-1e35", "0") })
+        {
+            var bad = Synthetic.Image(16, 16, signed: true);
+            bad.Dataset.SetString(DicomTags.RescaleSlope, slope).SetString(DicomTags.RescaleIntercept, intercept);
+            var e = Assert.Throws<DicomPixelDataException>(() => bad.GetPixelData());
+            Assert.StartsWith($"Rescale Slope {double.Parse(slope, CultureInfo.InvariantCulture):R} / Intercept {double.Parse(intercept, CultureInfo.InvariantCulture):R} "
+                + "make the modality values of stored values -32768..32767 reach beyond ±1.7E+38", e.Message);
+        }
     }
 
     [Fact]

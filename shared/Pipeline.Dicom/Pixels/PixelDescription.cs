@@ -28,6 +28,13 @@ public sealed record PixelDescription
     /// <summary>Why the denoiser cannot take these pixels (it takes one grey sample per pixel), or null.</summary>
     public string? NotDenoisableReason => NotDenoisable(SamplesPerPixel, Photometric);
 
+    /// <summary>
+    /// Largest magnitude a modality value (stored x slope + intercept) may reach: half the 32-bit float range. Modality
+    /// values are held as floats, and the margin keeps the float slope's rounding and the difference of two values (a
+    /// window width) finite too. The standard bounds Rescale Slope and Intercept only by their DS text ("1e308" is valid).
+    /// </summary>
+    public const double MaxModalityMagnitude = float.MaxValue / 2.0;
+
     /// <summary>Smallest and largest stored value that Bits Stored and Pixel Representation allow.</summary>
     public (long Min, long Max) StoredRange => IsSigned
         ? (-(1L << (BitsStored - 1)), (1L << (BitsStored - 1)) - 1)
@@ -97,6 +104,11 @@ public sealed record PixelDescription
             throw new DicomPixelDataException($"Planar Configuration {PlanarConfiguration} is not 0 or 1");
         if (!double.IsFinite(RescaleSlope) || RescaleSlope == 0 || !double.IsFinite(RescaleIntercept))
             throw new DicomPixelDataException($"Rescale Slope {RescaleSlope} / Intercept {RescaleIntercept} unusable");
+        var (min, max) = StoredRange;
+        if (Math.Abs(RescaleSlope) * Math.Max(-min, max) + Math.Abs(RescaleIntercept) > MaxModalityMagnitude)
+            throw new DicomPixelDataException(
+                $"Rescale Slope {RescaleSlope:R} / Intercept {RescaleIntercept:R} make the modality values of stored values {min}..{max} " +
+                $"reach beyond ±{MaxModalityMagnitude:G3} (half the range of the 32-bit floats that hold them)");
         if ((long)Rows * Columns * SamplesPerPixel * BytesPerSample > int.MaxValue)
             throw new DicomPixelDataException($"a {Rows}x{Columns} frame is larger than 2 GiB");
     }
