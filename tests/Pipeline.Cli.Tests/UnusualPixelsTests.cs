@@ -33,4 +33,26 @@ public sealed class UnusualPixelsTests : IDisposable
         Assert.StartsWith("Rescale Slope 1E+308 / Intercept 0 make the modality values of stored values 0..4095 reach beyond", record.GetProperty("Reason").GetString());
         Assert.Single(Directory.GetFiles(Path.Combine(output, "failures"), "*.json", SearchOption.AllDirectories));
     }
+
+    [Fact]
+    public void A_1_bit_image_is_readable_by_dicom_pixels_and_a_run_reports_it_as_not_denoisable_at_ingest()
+    {
+        // A segmentation-like mask is valid DICOM: `dicom pixels` gives its packed pixel data, and ingest refuses it with
+        // the rule's reason (not "not a readable DICOM instance"), leaving the denoiser untouched.
+        var input = Path.Combine(_dir.Path, "in", "study", "mask");
+        Directory.CreateDirectory(input);
+        var mask = BinaryImage.Write(Path.Combine(input, "mask.dcm"), _dir);
+        var raw = _dir.File("mask.raw");
+
+        var pixels = PipelineCli.Run("dicom", "pixels", mask, raw);
+        var output = Path.Combine(_dir.Path, "out");
+        var (exitCode, stdout, stderr) = PipelineCli.Run("run", Path.Combine(_dir.Path, "in"), "--out", output);
+
+        Assert.True(pixels.ExitCode == 0, pixels.Stderr);
+        Assert.Equal(ExternalTool.RawPixelData(mask, _dir), File.ReadAllBytes(raw));
+        Assert.True(exitCode == 2, $"exit {exitCode} (2 = some objects failed): {stdout}{stderr}");
+        var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "failures", "ingest", "incoming", "study", "mask", "mask.dcm.json"))).RootElement;
+        Assert.Equal("binary image (Bits Allocated 1, as masks and segmentations carry): only grey-scale images are denoised", record.GetProperty("Reason").GetString());
+        Assert.Equal("NotDenoisable", record.GetProperty("ErrorType").GetString());
+    }
 }

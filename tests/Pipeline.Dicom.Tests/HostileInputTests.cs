@@ -159,7 +159,7 @@ public sealed class HostileInputTests
     }
 
     [Fact]
-    public void Float_pixel_data_and_bit_packed_pixels_are_reported_precisely()
+    public void Float_pixel_data_and_bit_packed_pixels_in_a_codec_are_reported_precisely()
     {
         var image = Synthetic.Image(16, 16, false);
         var pixels = ((DicomValueElement)image.Dataset[DicomTags.PixelData]!).Value;
@@ -168,10 +168,19 @@ public sealed class HostileInputTests
         var floats = Assert.Throws<DicomPixelDataException>(() => DicomFile.Open(Bytes(image)).GetPixelData());
         Assert.Equal("Float Pixel Data (7FE0,0008) / Double Float Pixel Data (7FE0,0009) is not supported", floats.Message);
 
-        var packed = Synthetic.Image(8, 8, false);
-        packed.Dataset.SetNumber(DicomTags.BitsAllocated, 1).SetNumber(DicomTags.BitsStored, 1).SetNumber(DicomTags.HighBit, 0);
-        var bits = Assert.Throws<DicomPixelDataException>(() => DicomFile.Open(Bytes(packed)).GetPixelData());
-        Assert.Equal("Bits Allocated 1 is not supported (8, 16 or 32)", bits.Message);
+        // 1-bit pixels are read natively (PixelBitsTests), but our codecs take whole bytes per sample.
+        static DicomFile OneBit(DicomFile file)
+        {
+            file.Dataset.SetNumber(DicomTags.BitsAllocated, 1).SetNumber(DicomTags.BitsStored, 1).SetNumber(DicomTags.HighBit, 0);
+            return file;
+        }
+        var decoding = Assert.Throws<DicomPixelDataException>(() => OneBit(DicomFile.Open(Bytes(Synthetic.Image(8, 8, false), TransferSyntax.RleLossless))).GetPixelData());
+        var encoding = Assert.Throws<DicomPixelDataException>(() => Bytes(OneBit(Synthetic.Image(8, 8, false)), TransferSyntax.RleLossless));
+        Assert.All(new[] { decoding, encoding }, e => Assert.Equal("1-bit pixel data in RLE Lossless is not supported (only in a native encoding)", e.Message));
+
+        var twelve = Synthetic.Image(16, 12, false);
+        twelve.Dataset.SetNumber(DicomTags.BitsAllocated, 12);
+        Assert.Equal("Bits Allocated 12 is not supported (1, 8, 16 or 32)", Assert.Throws<DicomPixelDataException>(() => twelve.GetPixelData()).Message);
     }
 
     [Fact]
