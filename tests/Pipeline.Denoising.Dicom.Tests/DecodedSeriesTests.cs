@@ -28,6 +28,23 @@ public sealed class DecodedSeriesTests(ModelFixture model) : IClassFixture<Model
     }
 
     [Fact]
+    public void A_rescale_that_overflows_the_float_modality_values_fails_its_instance_alone_and_the_others_are_derived()
+    {
+        // Finite DS values, but stored x slope + intercept is beyond what the series' normalisation can hold: caught at
+        // decode, so the rest of the series is normalised and denoised as if the instance were absent.
+        var instances = Files.Select(f => (DicomFile?)DicomFile.Open(f)).ToList();
+        instances[2]!.Dataset.SetString(DicomTags.RescaleSlope, "1e308");
+        instances[5]!.Dataset.SetString(DicomTags.RescaleIntercept, "1e300");
+
+        var outcomes = new DicomSeriesDenoiser(model.Denoiser, ModelFixture.Derivation).Denoise(instances);
+
+        Assert.StartsWith("Rescale Slope 1E+308 / Intercept 0 make the modality values of stored values 0..4095 reach beyond", outcomes[2]!.FailureReason);
+        Assert.StartsWith("Rescale Slope 1 / Intercept 1E+300 make", outcomes[5]!.FailureReason);
+        Assert.All(new[] { 2, 5 }, i => Assert.Equal(nameof(DicomPixelDataException), outcomes[i]!.ErrorType));
+        Assert.All(Enumerable.Range(0, Files.Length).Except([2, 5]), i => Assert.NotNull(outcomes[i]!.Derived));
+    }
+
+    [Fact]
     public void The_noise_figures_come_from_an_evenly_spaced_sample_and_show_less_noise_after()
     {
         var instances = Files.Select(f => (DicomFile?)DicomFile.Open(f)).ToList();

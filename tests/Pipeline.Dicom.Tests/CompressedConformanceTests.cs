@@ -170,6 +170,26 @@ public sealed class JpegDctConformanceTests
         AssertMatchesDcmdjpeg(encoded, dir);
     }
 
+    [Theory]
+    [InlineData("+eb")]
+    [InlineData("+ee")]
+    public void A_sequential_scan_whose_header_says_Ss_0_Se_0_is_read_as_libjpeg_reads_it(string options)
+    {
+        // Some encoders write zeros for Ss/Se in sequential scans; IJG libjpeg warns ("Invalid SOS parameters for
+        // sequential JPEG") and decodes the full blocks anyway, and so must we.
+        using var dir = new TempDir();
+        var encoded = dir.File("jpeg.dcm");
+        ExternalTool.Ok("dcmcjpeg", options, SampleSlice(), encoded);
+        var bytes = File.ReadAllBytes(encoded);
+        int sos = bytes.AsSpan().IndexOf([(byte)0xFF, (byte)0xDA]);
+        int spectral = sos + 5 + 2 * bytes[sos + 4]; // FFDA, Ls (2 bytes), Ns, Ns x (Cs, Td/Ta), then Ss, Se, Ah/Al
+        Assert.Equal([0, 63, 0], bytes[spectral..(spectral + 3)]);
+        bytes[spectral + 1] = 0;
+        File.WriteAllBytes(encoded, bytes);
+
+        AssertMatchesDcmdjpeg(encoded, dir);
+    }
+
     /// <summary>A binary PPM whose three channels differ everywhere (grey, inverted grey + x, a ramp), from a binary PGM.</summary>
     private static string Colourise(string pgm, string ppm)
     {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
 using CsCheck;
 
 namespace Pipeline.Dicom.Tests;
@@ -75,6 +76,25 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public void A_rescale_taking_modality_values_past_the_bound_is_refused_by_name_and_one_within_it_decodes_finite()
+    {
+        // Signed 16-bit: stored values -32768..32767; the bound is 1.7014e38, so a slope of 5.19e33 is the last that fits.
+        var file = Synthetic.Image(16, 16, signed: true);
+        file.Dataset.SetString(DicomTags.RescaleSlope, "5.19e33").SetString(DicomTags.RescaleIntercept, "-1e34");
+        Assert.True(32768 * 5.19e33 + 1e34 <= PixelDescription.MaxModalityMagnitude);
+        Assert.All(file.GetPixelData().GetFrame(0), v => Assert.True(float.IsFinite(v)));
+
+        foreach (var (slope, intercept) in new[] { ("5.2e33", "0"), ("1e308", "0"), ("1", "1e300"), ("-1e35", "0") })
+        {
+            var bad = Synthetic.Image(16, 16, signed: true);
+            bad.Dataset.SetString(DicomTags.RescaleSlope, slope).SetString(DicomTags.RescaleIntercept, intercept);
+            var e = Assert.Throws<DicomPixelDataException>(() => bad.GetPixelData());
+            Assert.StartsWith($"Rescale Slope {double.Parse(slope, CultureInfo.InvariantCulture):R} / Intercept {double.Parse(intercept, CultureInfo.InvariantCulture):R} "
+                + "make the modality values of stored values -32768..32767 reach beyond ±1.7E+38", e.Message);
+        }
+    }
+
+    [Fact]
     public void Length_past_end_of_file_names_tag_and_offset()
     {
         var data = Element(0x0010, 0x0010, "PN", "Doe^J"u8.ToArray(), length: 0x7000);
@@ -139,7 +159,7 @@ public sealed class HostileInputTests
     }
 
     [Fact]
-    public void Float_pixel_data_and_bit_packed_pixels_are_reported_precisely()
+    public void Float_pixel_data_and_bit_packed_pixels_in_a_codec_are_reported_precisely()
     {
         var image = Synthetic.Image(16, 16, false);
         var pixels = ((DicomValueElement)image.Dataset[DicomTags.PixelData]!).Value;
@@ -148,10 +168,19 @@ public sealed class HostileInputTests
         var floats = Assert.Throws<DicomPixelDataException>(() => DicomFile.Open(Bytes(image)).GetPixelData());
         Assert.Equal("Float Pixel Data (7FE0,0008) / Double Float Pixel Data (7FE0,0009) is not supported", floats.Message);
 
-        var packed = Synthetic.Image(8, 8, false);
-        packed.Dataset.SetNumber(DicomTags.BitsAllocated, 1).SetNumber(DicomTags.BitsStored, 1).SetNumber(DicomTags.HighBit, 0);
-        var bits = Assert.Throws<DicomPixelDataException>(() => DicomFile.Open(Bytes(packed)).GetPixelData());
-        Assert.Equal("Bits Allocated 1 is not supported (8, 16 or 32)", bits.Message);
+        // 1-bit pixels are read natively (PixelBitsTests), but our codecs take whole bytes per sample.
+        static DicomFile OneBit(DicomFile file)
+        {
+            file.Dataset.SetNumber(DicomTags.BitsAllocated, 1).SetNumber(DicomTags.BitsStored, 1).SetNumber(DicomTags.HighBit, 0);
+            return file;
+        }
+        var decoding = Assert.Throws<DicomPixelDataException>(() => OneBit(DicomFile.Open(Bytes(Synthetic.Image(8, 8, false), TransferSyntax.RleLossless))).GetPixelData());
+        var encoding = Assert.Throws<DicomPixelDataException>(() => Bytes(OneBit(Synthetic.Image(8, 8, false)), TransferSyntax.RleLossless));
+        Assert.All(new[] { decoding, encoding }, e => Assert.Equal("1-bit pixel data in RLE Lossless is not supported (only in a native encoding)", e.Message));
+
+        var twelve = Synthetic.Image(16, 12, false);
+        twelve.Dataset.SetNumber(DicomTags.BitsAllocated, 12);
+        Assert.Equal("Bits Allocated 12 is not supported (1, 8, 16 or 32)", Assert.Throws<DicomPixelDataException>(() => twelve.GetPixelData()).Message);
     }
 
     [Fact]

@@ -41,8 +41,8 @@ internal static class JpegDctDecoder
         var decoded = new bool[nc];
         foreach (var scan in s.Scans)
         {
-            if (scan.Ss != 0 || scan.Se != 63 || scan.Ah != 0 || scan.Al != 0)
-                throw new DicomPixelDataException($"JPEG scan with spectral selection {scan.Ss}-{scan.Se} / approximation {scan.Ah},{scan.Al} is not sequential");
+            // A sequential scan's Ss, Se, Ah, Al must be 0, 63, 0, 0 (T.81 B.2.3), but some encoders write zeros: like IJG
+            // libjpeg (and so dcmdjpeg), which only warns, they are ignored and every block holds all 64 coefficients.
             foreach (int c in scan.ComponentIndex)
             {
                 if (decoded[c]) throw new DicomPixelDataException($"JPEG component {s.Components[c].Id} appears in two scans");

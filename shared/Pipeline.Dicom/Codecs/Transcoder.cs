@@ -27,6 +27,7 @@ internal static class Transcoder
                 copy.SetString(DicomTags.PhotometricInterpretation, d.Photometric); // YBR JPEG decodes to RGB
                 break;
             case PixelEncoding.Rle:
+                d.RequireByteAligned(target);
                 var frames = new List<ReadOnlyMemory<byte>>(pixels.FrameCount);
                 var table = new byte[4 * pixels.FrameCount];
                 uint offset = 0;

@@ -49,7 +49,7 @@ public sealed class PixelData
         switch (element)
         {
             case DicomValueElement v:
-                long needed = d.FrameBytes * d.Frames;
+                long needed = d.PixelDataBytes;
                 if (v.Value.Length < needed)
                     throw new DicomPixelDataException(
                         $"Pixel Data holds {v.Value.Length} bytes but {d.Rows}x{d.Columns}x{d.SamplesPerPixel} samples x {d.Frames} frames x {d.BitsAllocated} bits need {needed}");
@@ -57,6 +57,7 @@ public sealed class PixelData
             case DicomFragments f:
                 if (!ts.Encapsulated)
                     throw new DicomPixelDataException($"encapsulated Pixel Data in non-encapsulated transfer syntax {ts}");
+                d.RequireByteAligned(ts);
                 var decoder = FrameDecoders.For(ts);
                 // Frames never share fragments; and no codec here expands data more than
                 // MaxExpansion-fold, so a tiny file cannot make us allocate gigabytes.
@@ -82,15 +83,24 @@ public sealed class PixelData
             ? d with { Photometric = "RGB" }
             : d;
 
-    /// <summary>Native little-endian bytes of one frame (decoded if compressed).</summary>
+    /// <summary>Native little-endian bytes of one frame (decoded if compressed; a packed 1-bit frame shifted to start at bit 0).</summary>
     public ReadOnlyMemory<byte> GetFrameBytes(int frame)
     {
         CheckFrame(frame);
         int size = (int)Description.FrameBytes;
-        if (_fragments is null) return _native.Slice(frame * size, size);
+        long startBit = (long)frame * Description.SamplesPerFrame * Description.BitsAllocated;
+        if (_fragments is null && startBit % 8 == 0) return _native.Slice((int)(startBit / 8), size);
         var output = new byte[size];
-        DecodeFrame(frame, output);
+        if (_fragments is null) ShiftedBits(_native.Span[(int)(startBit / 8)..], (int)(startBit % 8), output);
+        else DecodeFrame(frame, output);
         return output;
+    }
+
+    /// <summary>The bits of <paramref name="source"/> from bit <paramref name="shift"/> on (1 &lt;= shift &lt;= 7), as whole bytes.</summary>
+    private static void ShiftedBits(ReadOnlySpan<byte> source, int shift, Span<byte> destination)
+    {
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = (byte)((source[i] >> shift) | (i + 1 < source.Length ? source[i + 1] << (8 - shift) : 0));
     }
 
     private void CheckFrame(int frame)
@@ -116,7 +126,7 @@ public sealed class PixelData
     /// <summary>All frames as the (7FE0,0010) value of a native encoding: concatenated, padded to even length.</summary>
     public byte[] ToNativeBytes()
     {
-        long total = Description.FrameBytes * FrameCount;
+        long total = Description.PixelDataBytes;
         if (total > Array.MaxLength - 1) throw new DicomPixelDataException($"pixel data of {total} bytes is larger than one array");
         var all = new byte[total + (total & 1)];
         if (_fragments is null)
@@ -217,6 +227,7 @@ public sealed class PixelData
         var d = Description;
         ulong raw = d.BitsAllocated switch
         {
+            1 => (ulong)(bytes[index >> 3] >> (index & 7)) & 1,
             8 => bytes[index],
             16 => BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * index)..]),
             _ => BinaryPrimitives.ReadUInt32LittleEndian(bytes[(4 * index)..]),

@@ -20,13 +20,29 @@ public sealed record PixelDescription
 
     public int PixelsPerFrame => Rows * Columns;
     public int SamplesPerFrame => Rows * Columns * SamplesPerPixel;
+    /// <summary>Bytes per sample of a byte-aligned layout (8, 16 or 32 bits allocated); 0 for 1-bit pixels, which are packed.</summary>
     public int BytesPerSample => BitsAllocated / 8;
-    public long FrameBytes => (long)SamplesPerFrame * BytesPerSample;
+    /// <summary>
+    /// Bits Allocated 1: eight pixels per byte, the first in the least significant bit, and frames follow one another bit
+    /// after bit, so a frame may start mid-byte (PS3.5 8.1.1).
+    /// </summary>
+    public bool IsBitPacked => BitsAllocated == 1;
+    /// <summary>Bytes of one frame on its own (a packed frame's bits shifted to start at the first byte).</summary>
+    public long FrameBytes => ((long)Rows * Columns * SamplesPerPixel * BitsAllocated + 7) / 8;
+    /// <summary>Bytes of all frames in a native encoding: the (7FE0,0010) value before its padding to even length.</summary>
+    public long PixelDataBytes => (long)(((Int128)Rows * Columns * SamplesPerPixel * BitsAllocated * Frames + 7) / 8);
     public bool IsMonochrome => IsGrey(Photometric);
     /// <summary>MONOCHROME1: low values display bright (inverted grey scale).</summary>
     public bool IsInverted => Photometric == "MONOCHROME1";
     /// <summary>Why the denoiser cannot take these pixels (it takes one grey sample per pixel), or null.</summary>
-    public string? NotDenoisableReason => NotDenoisable(SamplesPerPixel, Photometric);
+    public string? NotDenoisableReason => NotDenoisable(BitsAllocated, SamplesPerPixel, Photometric);
+
+    /// <summary>
+    /// Largest magnitude a modality value (stored x slope + intercept) may reach: half the 32-bit float range. Modality
+    /// values are held as floats, and the margin keeps the float slope's rounding and the difference of two values (a
+    /// window width) finite too. The standard bounds Rescale Slope and Intercept only by their DS text ("1e308" is valid).
+    /// </summary>
+    public const double MaxModalityMagnitude = float.MaxValue / 2.0;
 
     /// <summary>Smallest and largest stored value that Bits Stored and Pixel Representation allow.</summary>
     public (long Min, long Max) StoredRange => IsSigned
@@ -45,11 +61,12 @@ public sealed record PixelDescription
             return "no pixel data (not an image)";
         if (!file.TransferSyntax.IsSupported)
             return $"unsupported transfer syntax {file.TransferSyntax}";
-        return NotDenoisable(SamplesPerPixelOf(ds), PhotometricOf(ds));
+        return NotDenoisable(ds.GetInt(DicomTags.BitsAllocated, 0), SamplesPerPixelOf(ds), PhotometricOf(ds));
     }
 
-    private static string? NotDenoisable(int samplesPerPixel, string photometric) =>
-        samplesPerPixel != 1 ? $"colour image ({samplesPerPixel} samples per pixel, {photometric}): only single-channel images are denoised"
+    private static string? NotDenoisable(int bitsAllocated, int samplesPerPixel, string photometric) =>
+        bitsAllocated == 1 ? "binary image (Bits Allocated 1, as masks and segmentations carry): only grey-scale images are denoised"
+        : samplesPerPixel != 1 ? $"colour image ({samplesPerPixel} samples per pixel, {photometric}): only single-channel images are denoised"
         : !IsGrey(photometric) ? $"{photometric} image: only grey-scale (MONOCHROME1 or MONOCHROME2) images are denoised"
         : null;
 
@@ -83,12 +100,19 @@ public sealed record PixelDescription
         return d;
     }
 
+    /// <summary>Our codecs (RLE, JPEG) take whole-byte samples: packed 1-bit pixels are read and written only natively.</summary>
+    internal void RequireByteAligned(TransferSyntax syntax)
+    {
+        if (IsBitPacked)
+            throw new DicomPixelDataException($"1-bit pixel data in {syntax.Name} is not supported (only in a native encoding)");
+    }
+
     public void Validate()
     {
         if (Rows <= 0 || Columns <= 0 || Frames <= 0)
             throw new DicomPixelDataException($"image size {Rows}x{Columns}x{Frames} frames is not positive");
-        if (BitsAllocated is not (8 or 16 or 32))
-            throw new DicomPixelDataException($"Bits Allocated {BitsAllocated} is not supported (8, 16 or 32)");
+        if (BitsAllocated is not (1 or 8 or 16 or 32))
+            throw new DicomPixelDataException($"Bits Allocated {BitsAllocated} is not supported (1, 8, 16 or 32)");
         if (BitsStored < 1 || BitsStored > BitsAllocated || HighBit < BitsStored - 1 || HighBit >= BitsAllocated)
             throw new DicomPixelDataException($"Bits Stored {BitsStored} / High Bit {HighBit} do not fit Bits Allocated {BitsAllocated}");
         if (SamplesPerPixel is not (1 or 3))
@@ -97,7 +121,13 @@ public sealed record PixelDescription
             throw new DicomPixelDataException($"Planar Configuration {PlanarConfiguration} is not 0 or 1");
         if (!double.IsFinite(RescaleSlope) || RescaleSlope == 0 || !double.IsFinite(RescaleIntercept))
             throw new DicomPixelDataException($"Rescale Slope {RescaleSlope} / Intercept {RescaleIntercept} unusable");
-        if ((long)Rows * Columns * SamplesPerPixel * BytesPerSample > int.MaxValue)
+        var (min, max) = StoredRange;
+        if (Math.Abs(RescaleSlope) * Math.Max(-min, max) + Math.Abs(RescaleIntercept) > MaxModalityMagnitude)
+            throw new DicomPixelDataException(
+                $"Rescale Slope {RescaleSlope:R} / Intercept {RescaleIntercept:R} make the modality values of stored values {min}..{max} " +
+                $"reach beyond ±{MaxModalityMagnitude:G3} (half the range of the 32-bit floats that hold them)");
+        // A 1-bit frame decodes to one value per pixel: it counts as 8 bits here.
+        if ((long)Rows * Columns * SamplesPerPixel * Math.Max(BitsAllocated, 8) / 8 > int.MaxValue)
             throw new DicomPixelDataException($"a {Rows}x{Columns} frame is larger than 2 GiB");
     }
 }
