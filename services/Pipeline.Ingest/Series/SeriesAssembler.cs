@@ -23,7 +23,7 @@ internal sealed record CompleteSeries(
     string Fingerprint);
 
 /// <summary>An object whose SOP Instance UID another object of its series, <paramref name="Kept"/>, already holds.</summary>
-public sealed record DuplicateInstance(InstanceHeader Instance, ObjectRef Kept)
+internal sealed record DuplicateInstance(InstanceHeader Instance, ObjectRef Kept)
 {
     /// <summary>The failure record's reason; names the kept object's key (for the record, not for logs).</summary>
     public string Reason => $"duplicate SOP Instance UID {Instance.SopInstanceUid}: the series' object {Kept.Key} has it too and was kept";
