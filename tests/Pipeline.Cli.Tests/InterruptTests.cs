@@ -10,12 +10,9 @@ namespace Pipeline.Cli.Tests;
 /// </summary>
 public sealed class InterruptTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("run-interrupt-").FullName;
+    private readonly TempDir _dir = new();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _dir.Dispose();
 
     [Theory]
     [InlineData("INT")]
@@ -23,10 +20,10 @@ public sealed class InterruptTests : IDisposable
     public async Task A_signal_stops_the_run_within_seconds_and_a_rerun_completes_it(string signal)
     {
         // Colin27 (181 slices) on one engine thread: long enough to be interrupted mid-series on any machine.
-        var input = Path.Combine(_folder, "in");
+        var input = Path.Combine(_dir.Path, "in");
         var make = PipelineCli.Run("samples", "make", "/usr/share/mricron/templates/ch2.nii.gz", Path.Combine(input, "colin", "t1"));
         Assert.True(make.ExitCode == 0, make.Stdout + make.Stderr);
-        var output = Path.Combine(_folder, "out");
+        var output = Path.Combine(_dir.Path, "out");
 
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "pipeline.dll"), "run", input, "--out", output }) start.ArgumentList.Add(a);

@@ -8,25 +8,22 @@ namespace Pipeline.Cli.Tests;
 /// </summary>
 public sealed class PublishedToolTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("published-cli-").FullName;
+    private readonly TempDir _dir = new();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void The_published_tool_runs_the_sample_study_and_its_verbs_from_another_working_directory()
     {
-        var tool = Path.Combine(_folder, "tool");
+        var tool = Path.Combine(_dir.Path, "tool");
         var project = Path.Combine(Path.GetDirectoryName(SampleData.DataFolder)!, "..", "services", "Pipeline.Cli");
-        var publish = Run(_folder, Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", TimeSpan.FromMinutes(10),
+        var publish = Run(_dir.Path, Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", TimeSpan.FromMinutes(10),
             "publish", project, "-c", "Release", "-o", tool);
         Assert.True(publish.ExitCode == 0, $"dotnet publish failed:\n{publish.Output}");
         // The services' own appsettings.json would collide here, and whichever came last would configure the embedded services.
         Assert.False(File.Exists(Path.Combine(tool, "appsettings.json")), "a service's appsettings.json was published with the tool");
 
-        var elsewhere = Directory.CreateDirectory(Path.Combine(_folder, "elsewhere")).FullName;
+        var elsewhere = Directory.CreateDirectory(Path.Combine(_dir.Path, "elsewhere")).FullName;
         var pipeline = Path.Combine(tool, "pipeline");
         var run = Run(elsewhere, pipeline, TimeSpan.FromMinutes(5), "run", "--out", "out");
         Assert.True(run.ExitCode == 0, $"pipeline run exited {run.ExitCode}:\n{run.Output}");

@@ -6,12 +6,9 @@ namespace Pipeline.Cli.Tests;
 /// <summary>`pipeline run` and `pipeline status`: the embedded pipeline, run as the real executable.</summary>
 public sealed class RunCommandTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("run-cli-").FullName;
+    private readonly TempDir _dir = new();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _dir.Dispose();
 
     private static (int ExitCode, string Output) Pipeline(params string[] args)
     {
@@ -26,7 +23,7 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void A_study_with_a_corrupt_and_a_non_dicom_object_is_denoised_evaluated_and_reported_and_a_rerun_is_byte_identical()
     {
-        var input = Path.Combine(_folder, "in");
+        var input = Path.Combine(_dir.Path, "in");
         var series = Path.Combine(input, "study one", "t1");
         Directory.CreateDirectory(series);
         foreach (var file in Directory.GetFiles(Path.Combine(SampleData.SampleStudy, "t1-noisy")))
@@ -34,7 +31,7 @@ public sealed class RunCommandTests : IDisposable
         File.WriteAllText(Path.Combine(input, "study one", "notes.txt"), "not DICOM");
         File.WriteAllBytes(Path.Combine(input, "study one", "broken.dcm"), [.. File.ReadAllBytes(Path.Combine(series, "0003.dcm")).Take(200)]);
         var inputBefore = Hashes(input);
-        var output = Path.Combine(_folder, "out");
+        var output = Path.Combine(_dir.Path, "out");
 
         var run = Pipeline("run", input, "--out", output);
 
@@ -70,7 +67,7 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void With_no_arguments_it_denoises_the_bundled_sample_study_and_exits_0()
     {
-        var output = Path.Combine(_folder, "sample-out");
+        var output = Path.Combine(_dir.Path, "sample-out");
 
         var run = Pipeline("run", "--out", output);
 
@@ -82,7 +79,7 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void Model_denoise_turns_a_dicom_folder_into_a_derived_series_with_no_servers()
     {
-        var output = Path.Combine(_folder, "derived");
+        var output = Path.Combine(_dir.Path, "derived");
 
         var run = Pipeline("model", "denoise", Path.Combine(SampleData.SampleStudy, "t1-noisy"), output);
 

@@ -6,17 +6,14 @@ namespace Pipeline.Cli.Tests;
 /// <summary>`pipeline run` (embedded) over inputs whose DICOM identifiers are bad: each bad object fails alone, the run ends.</summary>
 public sealed class RunIdentifierTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("run-ids-").FullName;
+    private readonly TempDir _dir = new();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>The sample's 16 noisy slices in in/study/t1, plus a copy of one of them, edited, beside them.</summary>
     private string Input(string extraName, Action<Dataset> edit, string extraFrom)
     {
-        var series = Path.Combine(_folder, "in", "study", "t1");
+        var series = Path.Combine(_dir.Path, "in", "study", "t1");
         Directory.CreateDirectory(series);
         foreach (var file in Directory.GetFiles(Path.Combine(SampleData.SampleStudy, "t1-noisy")))
             File.Copy(file, Path.Combine(series, Path.GetFileName(file)));
@@ -24,7 +21,7 @@ public sealed class RunIdentifierTests : IDisposable
         edit(extra.Dataset);
         using (var output = File.Create(Path.Combine(series, extraName)))
             extra.Save(output);
-        return Path.Combine(_folder, "in");
+        return Path.Combine(_dir.Path, "in");
     }
 
     private static (int ExitCode, string Output) Run(string input, string output)
@@ -53,7 +50,7 @@ public sealed class RunIdentifierTests : IDisposable
     public void A_slice_whose_series_uid_is_a_path_fails_alone_with_its_record_and_the_run_ends()
     {
         var input = Input("outside.dcm", ds => ds.SetString(DicomTags.SeriesInstanceUID, "../../outside"), extraFrom: "0004.dcm");
-        var output = Path.Combine(_folder, "out");
+        var output = Path.Combine(_dir.Path, "out");
 
         var run = Run(input, output);
 
@@ -77,7 +74,7 @@ public sealed class RunIdentifierTests : IDisposable
             sop = ds.GetString(DicomTags.SOPInstanceUID)!;
             ds.SetNumber(DicomTags.InstanceNumber, 99); // a different object claiming the same identity
         }, extraFrom: "0005.dcm");
-        var output = Path.Combine(_folder, "out");
+        var output = Path.Combine(_dir.Path, "out");
 
         var run = Run(input, output);
 
