@@ -41,7 +41,7 @@ public static class DicomMutator
 
     /// <summary>
     /// <paramref name="count"/> mutants of <paramref name="sources"/> (whole Part 10 files in Explicit VR Little Endian),
-    /// drawn from <paramref name="seed"/>; about one in four has two edits.
+    /// drawn from <paramref name="seed"/>, each with a SOP Instance UID of its own; about one in four has two edits.
     /// </summary>
     public static IReadOnlyList<Mutant> Generate(IReadOnlyList<byte[]> sources, int seed, int count)
     {
@@ -51,7 +51,9 @@ public static class DicomMutator
         var mutants = new List<Mutant>(count);
         for (var i = 0; i < count; i++)
         {
-            var bytes = (byte[])sources[random.Next(sources.Count)].Clone();
+            // A fresh SOP Instance UID first: each mutant is its own object, so only DuplicateUid makes two claim one identity.
+            var uid = "2.25." + new UInt128((ulong)random.NextInt64(), (ulong)random.NextInt64()).ToString(CultureInfo.InvariantCulture);
+            var bytes = SetValue(SetValue(sources[random.Next(sources.Count)], 0x0002, 0x0003, "UI", uid), 0x0008, 0x0018, "UI", uid);
             var first = kinds[random.Next(kinds.Length)];
             var edits = new List<string> { Apply(ref bytes, first, sources, random) };
             if (random.Next(4) == 0) edits.Add(Apply(ref bytes, kinds[random.Next(kinds.Length)], sources, random));
