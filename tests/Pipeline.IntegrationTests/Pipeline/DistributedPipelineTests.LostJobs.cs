@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using Pipeline.Contracts;
 using Pipeline.Storage;
-using Xunit.Abstractions;
 
 namespace Pipeline.IntegrationTests.Pipeline;
 
@@ -10,21 +9,12 @@ namespace Pipeline.IntegrationTests.Pipeline;
 /// A broker that loses its queues (a wiped node) loses the jobs queued in them; ingest, which published them, must
 /// notice that their series are complete but not done, and publish them again.
 /// </summary>
-[Collection(TestServersCollection.Name)]
-public sealed class LostJobTests(TestServers servers, ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class DistributedPipelineTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan JobDeadline = TimeSpan.FromSeconds(10);
-    private const int Slices = 4;
 
     /// <summary>The workers' job queue (DenoiseSeriesConsumerDefinition.QueueName).</summary>
     private const string JobQueue = "denoise-series";
-
-    private PipelineScope _scope = null!;
-
-    public async Task InitializeAsync() => _scope = await PipelineScope.CreateAsync(servers);
-
-    public async Task DisposeAsync() => await _scope.DisposeAsync();
 
     [Fact]
     public async Task Requirement_a_job_lost_with_its_queue_is_published_again_after_the_job_deadline_and_its_series_is_done_once()
@@ -79,11 +69,17 @@ public sealed class LostJobTests(TestServers servers, ITestOutputHelper output) 
         }
         finally
         {
-            foreach (var process in processes)
-            {
-                foreach (var line in process.Lines) output.WriteLine($"[{process.Name}] {line}");
-                await process.DisposeAsync();
-            }
+            await DisposeAllAsync(processes);
+        }
+    }
+
+    /// <summary>Writes each process' log to the test output and kills what is still running.</summary>
+    private async Task DisposeAllAsync(IEnumerable<ServiceProcess> processes)
+    {
+        foreach (var process in processes)
+        {
+            foreach (var line in process.Lines) output.WriteLine($"[{process.Name}] {line}");
+            await process.DisposeAsync();
         }
     }
 }
