@@ -27,6 +27,14 @@ internal sealed class IngestOptions
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
+    /// How long a published job may reasonably wait in the queue and run. A job still without its completion marker this
+    /// long after it was published is published again (checked at each reconcile): a broker that lost its queues loses no
+    /// series, and a job that was only slow is done twice at most (the worker acknowledges a covered job without work).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan JobDeadline { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
     /// File name of the uploader's marker object. Its folder's series are complete when it appears; if
     /// it is a JSON manifest listing "instances" (keys relative to its folder), when all of them were seen.
     /// </summary>

@@ -53,7 +53,7 @@ internal sealed partial class IngestProcessor
         var priorities = new JobPriorities(_options);
         _manifests = new UploadManifests(store, _options, priorities, _failures);
         _jobs = new JobPublisher(store, publisher, _assembler, priorities, _failures, _options.ModelVersion, output,
-            registry, registrySettings.Value.Model, clock, logger);
+            registry, registrySettings.Value.Model, _options.JobDeadline, clock, logger);
     }
 
     /// <summary>Denoise jobs published since start.</summary>
@@ -72,6 +72,9 @@ internal sealed partial class IngestProcessor
 
     /// <summary>Publishes a job for every complete series whose current instance set has no job yet.</summary>
     public Task<int> PublishDueAsync(CancellationToken ct) => _jobs.PublishDueAsync(ct);
+
+    /// <summary>Publishes again every job still without its completion marker after <see cref="IngestOptions.JobDeadline"/>.</summary>
+    public Task<int> RepublishOverdueAsync(CancellationToken ct) => _jobs.RepublishOverdueAsync(ct);
 
     /// <summary>Handles one object of the input bucket (from an event or a listing).</summary>
     public Task ObserveAsync(ObjectRef obj, string? etag, long? size, CancellationToken ct) =>

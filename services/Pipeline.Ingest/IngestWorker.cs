@@ -8,8 +8,8 @@ namespace Pipeline.Ingest;
 
 /// <summary>
 /// The one loop that owns ingest state: drains bucket events, lists the whole input bucket every
-/// reconcile interval (nothing is missed if events are lost or the service was down), and publishes
-/// jobs when series complete. A storage or broker error is logged and retried, never fatal.
+/// reconcile interval (nothing is missed if events are lost or the service was down) and then publishes
+/// again jobs overdue for their completion marker, and publishes jobs when series complete. A storage or broker error is logged and retried, never fatal.
 /// </summary>
 internal sealed partial class IngestWorker(
     IngestProcessor processor,
@@ -37,6 +37,7 @@ internal sealed partial class IngestWorker(
                     await store.EnsureBucketAsync(storage.Value.OutputBucket, stoppingToken);
                     listed = await processor.ReconcileAsync("", stoppingToken);
                     nextReconcile = clock.GetUtcNow() + settings.ReconcileInterval;
+                    await processor.RepublishOverdueAsync(stoppingToken); // jobs a broker lost (a wiped queue)
                 }
 
                 // Events are taken a batch at a time so their header reads overlap; a batch ends at a manifest, which

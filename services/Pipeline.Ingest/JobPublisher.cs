@@ -13,6 +13,8 @@ namespace Pipeline.Ingest;
 /// <summary>
 /// Publishes one <see cref="DenoiseSeries"/> job per complete series whose current instance set has none yet, at the
 /// revision its completion marker calls for (none when the marker already covers it), or <see cref="SeriesNotDenoisable"/>.
+/// Remembers each job until its marker is seen, and publishes it again when it has none after the job deadline (a broker
+/// that lost its queues lost it).
 /// </summary>
 internal sealed partial class JobPublisher(
     IObjectStore store,
@@ -24,9 +26,13 @@ internal sealed partial class JobPublisher(
     string outputBucket,
     ModelRegistry registry,
     string modelName,
+    TimeSpan jobDeadline,
     TimeProvider clock,
     ILogger logger)
 {
+    /// <summary>The last job of each series whose completion marker has not been seen yet, and when it was (last) sent.</summary>
+    private readonly Dictionary<SeriesKey, SentJob> _awaitingMarker = [];
+
     /// <summary>Denoise jobs published since start.</summary>
     public int Published { get; private set; }
 
@@ -38,11 +44,9 @@ internal sealed partial class JobPublisher(
         foreach (var series in assembler.Due(clock.GetUtcNow()))
         {
             modelVersion ??= await ModelVersionAsync(ct);
-            using var activity = IngestTelemetry.Source.StartActivity("ingest.series-complete", ActivityKind.Producer, StudyTrace.ParentOf(series.Key.StudyInstanceUid));
-            activity?.SetTag("pipeline.study", series.Key.StudyInstanceUid);
-            activity?.SetTag("pipeline.series", series.Key.SeriesInstanceUid);
-            activity?.SetTag("pipeline.instances", series.Instances.Count);
+            using var activity = StartSeriesActivity(series.Key, series.Instances.Count);
             var (study, uid) = (series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid);
+            _awaitingMarker.Remove(series.Key); // the series' current state replaces whatever job it had
 
             foreach (var skipped in series.NotDenoisable)
                 await failures.RecordAsync(skipped.Object, skipped.NotDenoisableReason!, "NotDenoisable", study, uid, ct);
@@ -69,7 +73,7 @@ internal sealed partial class JobPublisher(
 
             var job = new DenoiseSeries(study, uid, series.Instances.Select(i => i.Object).ToList(),
                 modelVersion, priorities.Of(series), series.Modality, revision.Value, series.Fingerprint);
-            await publisher.Publish(job, context => context.TrySetPriority((byte)job.Priority), ct);
+            await SendAsync(series.Key, job, ct);
             assembler.MarkPublished(series with { Revision = revision.Value });
             IngestTelemetry.Jobs.Add(1, new KeyValuePair<string, object?>("priority", job.Priority.ToString()));
             Published++;
@@ -77,6 +81,52 @@ internal sealed partial class JobPublisher(
             published++;
         }
         return published;
+    }
+
+    /// <summary>
+    /// Publishes again, unchanged (same revision and fingerprint), every job sent at least the job deadline ago whose
+    /// completion marker does not cover it yet: the broker may have lost it. Each waits a whole deadline again before its
+    /// next resend, so a job that was only slow costs one duplicate per deadline, acknowledged without work once done.
+    /// </summary>
+    public async Task<int> RepublishOverdueAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var republished = 0;
+        foreach (var (key, sent) in _awaitingMarker.Where(p => now - p.Value.At >= jobDeadline).ToList())
+        {
+            var job = sent.Job;
+            var found = await store.ReadMarkerAsync(CompletionMarkers.Of(outputBucket, job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion), ct);
+            if (found.Marker is { } marker && marker.Covers(job))
+            {
+                _awaitingMarker.Remove(key);
+                continue;
+            }
+
+            using var activity = StartSeriesActivity(key, job.Instances.Count);
+            activity?.SetTag("pipeline.republished", true);
+            await SendAsync(key, job, ct);
+            IngestTelemetry.JobsRepublished.Add(1);
+            LogRepublished(logger, job.SeriesInstanceUid, job.Revision, (now - sent.At).TotalMinutes);
+            republished++;
+        }
+        return republished;
+    }
+
+    /// <summary>The span of publishing a series' job, in its study's trace.</summary>
+    private static Activity? StartSeriesActivity(SeriesKey key, int instances)
+    {
+        var activity = IngestTelemetry.Source.StartActivity("ingest.series-complete", ActivityKind.Producer, StudyTrace.ParentOf(key.StudyInstanceUid));
+        activity?.SetTag("pipeline.study", key.StudyInstanceUid);
+        activity?.SetTag("pipeline.series", key.SeriesInstanceUid);
+        activity?.SetTag("pipeline.instances", instances);
+        return activity;
+    }
+
+    /// <summary>Publishes a job at its priority and remembers it until its marker is seen.</summary>
+    private async Task SendAsync(SeriesKey key, DenoiseSeries job, CancellationToken ct)
+    {
+        await publisher.Publish(job, context => context.TrySetPriority((byte)job.Priority), ct);
+        _awaitingMarker[key] = new SentJob(job, clock.GetUtcNow());
     }
 
     /// <summary>
@@ -105,6 +155,11 @@ internal sealed partial class JobPublisher(
     [LoggerMessage(1003, LogLevel.Information, "Published denoise job for series {SeriesUid}: {Count} instances, revision {Revision}, priority {Priority}")]
     private static partial void LogPublished(ILogger logger, string seriesUid, int count, int revision, JobPriority priority);
 
+    [LoggerMessage(1006, LogLevel.Warning, "Denoise job for series {SeriesUid} revision {Revision} has no completion marker {Minutes:F1} min after it was sent (Ingest:JobDeadline): published again, the broker may have lost it")]
+    private static partial void LogRepublished(ILogger logger, string seriesUid, int revision, double minutes);
+
     [LoggerMessage(1004, LogLevel.Information, "Series {SeriesUid} already done for model {ModelVersion}: skipped")]
     private static partial void LogAlreadyDone(ILogger logger, string seriesUid, string modelVersion);
+
+    private sealed record SentJob(DenoiseSeries Job, DateTimeOffset At);
 }

@@ -23,6 +23,17 @@ public static class CompletionMarkers
     public static ObjectRef Of(string bucket, string studyUid, string seriesUid, string modelVersion) =>
         new(bucket, BucketLayout.CompletionMarker(studyUid, seriesUid, modelVersion));
 
+    /// <summary>
+    /// Whether <paramref name="marker"/> makes <paramref name="job"/> unnecessary: it records the job's revision and instance
+    /// set, or a newer revision that replaced it.
+    /// </summary>
+    public static bool Covers(this SeriesCompletion marker, DenoiseSeries job)
+    {
+        ArgumentNullException.ThrowIfNull(marker);
+        ArgumentNullException.ThrowIfNull(job);
+        return marker.Revision > job.Revision || (marker.Revision == job.Revision && marker.SourceFingerprint == job.SourceFingerprint);
+    }
+
     /// <summary>Reads the marker at <paramref name="marker"/>; a missing bucket or object is "nothing there", other storage errors propagate.</summary>
     public static async Task<MarkerLookup> ReadMarkerAsync(this IObjectStore store, ObjectRef marker, CancellationToken ct)
     {

@@ -6,11 +6,13 @@ using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Pipeline.Contracts;
 using Pipeline.Dicom;
+using Pipeline.Hosting;
 using Pipeline.Registry;
 using Pipeline.Storage;
 using Pipeline.Storage.Local;
@@ -432,5 +434,86 @@ public sealed class IngestProcessorTests : IAsyncLifetime
 
         Assert.Equal(1, await processor.PublishDueAsync(default));
         Assert.Equal(JobPriority.Normal, _harness.Published.Select<DenoiseSeries>().Single().Context.Message.Priority);
+    }
+
+    /// <summary>Publishes one series' job and returns it (the broker of these tests keeps it; the tests play a lost one).</summary>
+    private async Task<DenoiseSeries> PublishOneJobAsync(IngestProcessor processor)
+    {
+        await Put("s/1.dcm", Slice(1, 0));
+        await Put("s/2.dcm", Slice(2, 1));
+        await processor.ReconcileAsync("", default);
+        _clock.Advance(_options.QuietPeriod);
+        Assert.Equal(1, await processor.PublishDueAsync(default));
+        return _harness.Published.Select<DenoiseSeries>().Single().Context.Message;
+    }
+
+    private Task WriteMarkerAsync(DenoiseSeries job, int revision, string? fingerprint) =>
+        _store.PutBytesAsync("denoised", BucketLayout.CompletionMarker(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion),
+            JsonSerializer.SerializeToUtf8Bytes(new SeriesCompletion(job.StudyInstanceUid, job.SeriesInstanceUid, "2.25.1", job.ModelVersion, revision,
+                fingerprint, [], [], _clock.GetUtcNow(), new Dictionary<string, double>()), ContractJson.Options));
+
+    /// <summary>
+    /// A broker that loses its queues loses the jobs in them, and nothing else would ever publish them again: a job still
+    /// without its completion marker a job deadline after it was sent is published again, unchanged (same revision and
+    /// fingerprint, so a job that was only slow is acknowledged without work), with a log event and a counter; not before.
+    /// </summary>
+    [Fact]
+    public async Task A_job_whose_marker_never_appears_is_published_again_unchanged_after_the_job_deadline_and_not_before()
+    {
+        var logger = new FakeLogger<IngestProcessor>();
+        using var republished = new MetricCollector<long>(null, "Pipeline.Ingest", "pipeline.ingest.jobs_republished");
+        var processor = NewProcessor(logger: logger);
+        var job = await PublishOneJobAsync(processor);
+
+        _clock.Advance(_options.JobDeadline - TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await processor.RepublishOverdueAsync(default));
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await processor.RepublishOverdueAsync(default));
+
+        var jobs = _harness.Published.Select<DenoiseSeries>().Select(p => p.Context.Message).ToList();
+        Assert.Equal(2, jobs.Count);
+        Assert.Equal((job.Revision, job.SourceFingerprint, job.ModelVersion, job.Priority), (jobs[1].Revision, jobs[1].SourceFingerprint, jobs[1].ModelVersion, jobs[1].Priority));
+        Assert.Equal(job.Instances, jobs[1].Instances);
+        Assert.Equal(1, republished.LastMeasurement?.Value);
+        Assert.Single(logger.Collector.GetSnapshot(), l => l.Id.Id == 1006 && l.Message.Contains(job.SeriesInstanceUid, StringComparison.Ordinal));
+    }
+
+    /// <summary>A republish costs duplicate work, so it is bounded: a job is published again at most once per job deadline.</summary>
+    [Fact]
+    public async Task A_job_still_without_a_marker_is_published_again_at_most_once_per_job_deadline()
+    {
+        var processor = NewProcessor();
+        await PublishOneJobAsync(processor);
+        _clock.Advance(_options.JobDeadline);
+        Assert.Equal(1, await processor.RepublishOverdueAsync(default));
+
+        Assert.Equal(0, await processor.RepublishOverdueAsync(default)); // the next reconcile, at once
+        _clock.Advance(_options.JobDeadline - TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await processor.RepublishOverdueAsync(default));
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await processor.RepublishOverdueAsync(default));
+        Assert.Equal(3, _harness.Published.Select<DenoiseSeries>().Count());
+    }
+
+    /// <summary>
+    /// A series whose marker covers its job (same revision and fingerprint, or a newer revision) is done: it is never
+    /// published again, however long ago its job went out. A marker of an older revision does not cover it.
+    /// </summary>
+    [Fact]
+    public async Task A_job_whose_marker_covers_it_is_not_published_again()
+    {
+        var processor = NewProcessor();
+        var job = await PublishOneJobAsync(processor);
+        await WriteMarkerAsync(job, job.Revision - 1, "an older instance set");
+        _clock.Advance(_options.JobDeadline);
+        Assert.Equal(1, await processor.RepublishOverdueAsync(default));
+
+        await WriteMarkerAsync(job, job.Revision, job.SourceFingerprint);
+        for (var i = 0; i < 3; i++)
+        {
+            _clock.Advance(_options.JobDeadline);
+            Assert.Equal(0, await processor.RepublishOverdueAsync(default));
+        }
+        Assert.Equal(2, _harness.Published.Select<DenoiseSeries>().Count());
     }
 }

@@ -49,8 +49,7 @@ internal sealed partial class DenoiseSeriesConsumer(
 
         var markerRef = CompletionMarkers.Of(output, job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion);
         // An unreadable marker counts as none: the job redoes the series.
-        if ((await store.ReadMarkerAsync(markerRef, ct)).Marker is { } done && (done.Revision > job.Revision
-            || (done.Revision == job.Revision && done.SourceFingerprint == job.SourceFingerprint)))
+        if ((await store.ReadMarkerAsync(markerRef, ct)).Marker is { } done && done.Covers(job))
         {
             LogAlreadyDone(logger, job.SeriesInstanceUid, job.Revision, done.Revision);
             // Announced again from the marker: a worker that died between the marker and the publish

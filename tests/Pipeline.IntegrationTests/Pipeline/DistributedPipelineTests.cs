@@ -10,7 +10,7 @@ namespace Pipeline.IntegrationTests.Pipeline;
 /// executables, configured by environment variables) on the real RabbitMQ and S3 server.
 /// </summary>
 [Collection(TestServersCollection.Name)]
-public sealed class DistributedPipelineTests(TestServers servers, ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class DistributedPipelineTests(TestServers servers, ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
     private const int Slices = 6;
@@ -75,11 +75,7 @@ public sealed class DistributedPipelineTests(TestServers servers, ITestOutputHel
         }
         finally
         {
-            foreach (var process in processes)
-            {
-                foreach (var line in process.Lines) output.WriteLine($"[{process.Name}] {line}");
-                await process.DisposeAsync();
-            }
+            await DisposeAllAsync(processes);
         }
     }
 }
