@@ -20,12 +20,21 @@ internal sealed class ByteSource
         _limit = _count;
     }
 
-    public ByteSource(Stream stream, long limit)
+    /// <param name="stream">Where the bytes come from.</param>
+    /// <param name="limit">Most bytes read before the input is refused.</param>
+    /// <param name="limitName">The <see cref="DicomReadOptions"/> property <paramref name="limit"/> comes from (named in the refusal).</param>
+    /// <param name="what">What the bytes are, for the refusal ("object", "inflated dataset").</param>
+    public ByteSource(Stream stream, long limit, string limitName, string what)
     {
         _stream = stream;
-        _limit = limit;
+        _limit = Math.Min(limit, Array.MaxLength - 1);
+        _limitName = limitName;
+        _what = what;
         _buffer = new byte[64 * 1024];
     }
+
+    private readonly string _limitName = "";
+    private readonly string _what = "";
 
     /// <summary>Bytes available so far (all of them once the stream has ended).</summary>
     public int Count => _count;
@@ -59,6 +68,10 @@ internal sealed class ByteSource
     }
 
     public bool LimitReached => _count > _limit;
+
+    /// <summary>The refusal once <see cref="LimitReached"/>: reading stopped one byte past the limit.</summary>
+    public DicomLimitExceededException Exceeded(long offset, DicomTag? tag) =>
+        DicomReadOptions.Exceeded(_limitName, $"{_what} larger than the limit of {_limit} bytes (reading stopped there)", offset, tag);
 
     /// <summary>Reads everything that is left; used before handing the rest to a decompressor.</summary>
     public void ReadToEnd()

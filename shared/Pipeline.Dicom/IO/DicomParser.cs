@@ -33,8 +33,7 @@ internal sealed class DicomParser(ByteSource src, DicomReadOptions options, long
     private void Need(long count, DicomTag? tag, string what)
     {
         if (src.Ensure(_pos + count)) return;
-        if (src.LimitReached)
-            throw new DicomLimitExceededException($"input larger than the {options.MaxBytes}-byte limit", Abs(_pos), tag);
+        if (src.LimitReached) throw src.Exceeded(Abs(_pos), tag);
         throw new DicomFormatException($"unexpected end of data reading {what} ({count} bytes needed, {src.Count - _pos} left)", Abs(_pos), tag);
     }
 
@@ -80,6 +79,8 @@ internal sealed class DicomParser(ByteSource src, DicomReadOptions options, long
             }
             if (tag.Group == 0xFFFE)
                 throw new DicomFormatException("unexpected item tag in a dataset", Abs(start), tag);
+            // The image attributes precede Pixel Data: refuse an image past the limits before reading (or inflating) it.
+            if (depth == 0 && tag == DicomTags.PixelData) options.CheckImage(ds, Abs(start));
             if (stopAtPixelData && depth == 0 && tag == DicomTags.PixelData)
             {
                 var (vr0, len0, hdr) = ReadHeader(tag);
@@ -140,8 +141,7 @@ internal sealed class DicomParser(ByteSource src, DicomReadOptions options, long
             throw new DicomFormatException($"value length {length} runs past the end of its enclosing item ({end - _pos} bytes left)", Abs(start), tag);
         if (!src.Ensure(_pos + (long)length))
         {
-            if (src.LimitReached)
-                throw new DicomLimitExceededException($"input larger than the {options.MaxBytes}-byte limit", Abs(start), tag);
+            if (src.LimitReached) throw src.Exceeded(Abs(start), tag);
             throw new DicomFormatException($"value length {length} runs past the end of data ({src.Count - _pos} bytes left)", Abs(start), tag);
         }
         if (vr == DicomVR.SQ) return ReadSequence(tag, depth, _pos + length);
@@ -163,7 +163,7 @@ internal sealed class DicomParser(ByteSource src, DicomReadOptions options, long
     private DicomSequence ReadSequence(DicomTag tag, int depth, long end)
     {
         if (depth + 1 > options.MaxDepth)
-            throw new DicomLimitExceededException($"sequence nesting deeper than {options.MaxDepth}", Abs(_pos), tag);
+            throw DicomReadOptions.Exceeded(nameof(options.MaxDepth), $"sequence nesting deeper than {options.MaxDepth}", Abs(_pos), tag);
         var items = new List<Dataset>();
         while (end < 0 || _pos < end)
         {
