@@ -37,6 +37,21 @@ public sealed class ReadLimitsTests
     }
 
     [Fact]
+    public void An_over_long_pixel_data_value_is_inflated_past_without_being_kept()
+    {
+        // Requirement: within the limits, a 64x64 image whose Pixel Data value is 256 MiB of zeros reads as that image
+        // in bounded memory: the bytes past what Rows x Columns x Bits need are read and dropped.
+        var bomb = Bomb(64, 64, pixelBytes: 256L << 20);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+
+        var pixels = DicomFile.Open(bomb).GetPixelData();
+
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16L << 20, "kept the over-long value");
+        Assert.Equal((64, 64), (pixels.Description.Rows, pixels.Description.Columns));
+        Assert.All(pixels.GetFrame(0), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void An_image_past_the_pixel_limits_is_refused_from_its_header_before_its_pixels_are_inflated()
     {
         // 16384 x 8192 at 16 bits: 256 MiB of zeros behind a header that already says too many pixels per frame.

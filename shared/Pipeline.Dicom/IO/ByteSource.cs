@@ -47,12 +47,12 @@ internal sealed class ByteSource
         if (end <= _count) return true;
         if (_stream is null) return false;
         // Read at most one byte past the limit so the caller can tell truncation from excess.
-        long target = Math.Min(end, _limit + 1);
+        long target = Math.Min(end, _limit + 1 - _skipped);
         while (_count < target)
         {
             if (_count == _buffer.Length)
             {
-                long grown = Math.Min(Math.Max((long)_buffer.Length * 2, target), Math.Min(_limit + 1, Array.MaxLength));
+                long grown = Math.Min(Math.Max((long)_buffer.Length * 2, target), Math.Min(_limit + 1 - _skipped, Array.MaxLength));
                 if (grown <= _buffer.Length) return false;
                 Array.Resize(ref _buffer, (int)grown);
             }
@@ -67,7 +67,37 @@ internal sealed class ByteSource
         return end <= _count;
     }
 
-    public bool LimitReached => _count > _limit;
+    public bool LimitReached => _count + _skipped > _limit;
+
+    /// <summary>Bytes read from the stream and dropped by <see cref="Skip"/> (they count toward the limit).</summary>
+    private long _skipped;
+
+    /// <summary>
+    /// Moves past bytes [<paramref name="from"/>, <paramref name="from"/> + <paramref name="count"/>) keeping none of
+    /// those not read yet: the next byte of the input lands at the returned position. -1 when the input (or the limit)
+    /// ends first.
+    /// </summary>
+    public int Skip(int from, long count)
+    {
+        long end = from + count;
+        if (end <= _count) return (int)end;
+        if (_stream is null) return -1;
+        var scratch = new byte[64 * 1024];
+        for (long drop = end - _count; drop > 0;)
+        {
+            long room = _limit + 1 - _count - _skipped;
+            if (room <= 0) return -1;
+            int n = _stream.Read(scratch, 0, (int)Math.Min(scratch.Length, Math.Min(drop, room)));
+            if (n <= 0)
+            {
+                _stream = null;
+                return -1;
+            }
+            drop -= n;
+            _skipped += n;
+        }
+        return _count;
+    }
 
     /// <summary>The refusal once <see cref="LimitReached"/>: reading stopped one byte past the limit.</summary>
     public DicomLimitExceededException Exceeded(long offset, DicomTag? tag) =>

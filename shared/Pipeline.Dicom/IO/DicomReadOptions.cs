@@ -59,9 +59,10 @@ public sealed record DicomReadOptions
     /// bytes than the limits allow; called when the parser reaches Pixel Data, before its value is read or inflated.
     /// Attributes that are absent or not numbers are left to <see cref="PixelDescription.Validate"/>.
     /// </summary>
-    internal void CheckImage(Dataset header, long offset)
+    /// <returns>The bytes a native Pixel Data value of this image holds (before padding), or null without Rows and Columns.</returns>
+    internal long? CheckImage(Dataset header, long offset)
     {
-        if (!header.TryGetInt(DicomTags.Rows, out var rows) || !header.TryGetInt(DicomTags.Columns, out var columns)) return;
+        if (!header.TryGetInt(DicomTags.Rows, out var rows) || !header.TryGetInt(DicomTags.Columns, out var columns)) return null;
         long pixels = (long)Math.Max(rows, 0) * Math.Max(columns, 0);
         if (pixels > MaxPixelsPerFrame)
             throw Exceeded(nameof(MaxPixelsPerFrame), $"{rows}x{columns} = {pixels} pixels per frame exceed the limit of {MaxPixelsPerFrame}", offset);
@@ -71,6 +72,7 @@ public sealed record DicomReadOptions
         long bits = (long)Math.Max(header.GetInt(DicomTags.SamplesPerPixel, 1), 1) * Math.Max(header.GetInt(DicomTags.BitsAllocated, 8), 1);
         long decoded = (long)Math.Min(Math.Ceiling(pixels * (double)bits / 8 * Math.Max(frames, 1)), long.MaxValue);
         CheckDecompressed(decoded, "pixel data", offset);
+        return decoded;
     }
 
     /// <summary>Refuses <paramref name="what"/> of <paramref name="bytes"/> bytes once decoded or inflated.</summary>
