@@ -25,6 +25,7 @@ public static class DenoiseWorkerRegistration
     public static IHostApplicationBuilder AddDenoiseWorker(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<DenoiseWorkerOptions>(DenoiseWorkerOptions.Section);
+        builder.AddObjectLimits();
         builder.AddModelRegistry();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LoadedModels>();

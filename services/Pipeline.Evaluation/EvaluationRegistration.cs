@@ -22,6 +22,7 @@ public static class EvaluationRegistration
     public static IHostApplicationBuilder AddEvaluation(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<EvaluationOptions>(EvaluationOptions.Section);
+        builder.AddObjectLimits();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SeriesEvaluator>();
         builder.AddModelRegistry();

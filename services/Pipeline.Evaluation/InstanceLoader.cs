@@ -20,7 +20,7 @@ internal sealed class LoadedPair(DenoisedInstance objects, LoadedInstance? sourc
 }
 
 /// <summary>Reads source, derived and reference objects as DICOM images; a bad object is a problem of that object alone.</summary>
-internal sealed class InstanceLoader(IObjectStore store)
+internal sealed class InstanceLoader(IObjectStore store, DicomReadOptions limits)
 {
     public async Task<LoadedPair> LoadPairAsync(DenoisedInstance objects, CancellationToken ct)
     {
@@ -49,7 +49,7 @@ internal sealed class InstanceLoader(IObjectStore store)
         }
         try
         {
-            var file = DicomFile.Open(bytes);
+            var file = DicomFile.Open(bytes, limits);
             var instance = SeriesInstance.From(file, obj.ToString());
             var frames = new List<Image> { instance.Image };
             for (var k = 1; k < file.GetPixelData().FrameCount; k++) frames.Add(DicomImages.ToImage(file, k));

@@ -25,12 +25,13 @@ internal sealed partial class SeriesEvaluator
     private readonly MontageWriter _montage;
 
     public SeriesEvaluator(IObjectStore store, IOptions<EvaluationOptions> options, IOptions<StorageOptions> storage, TimeProvider clock,
-        ILogger<SeriesEvaluator> logger)
+        IOptions<LimitsOptions> limits, ILogger<SeriesEvaluator> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(limits);
         (_store, _clock, _logger, _outputBucket) = (store, clock, logger, storage.Value.OutputBucket);
-        _loader = new InstanceLoader(store);
+        _loader = new InstanceLoader(store, limits.Value.ToReadOptions());
         _references = new CleanReferenceMatcher(store, _loader, _outputBucket, logger); // logs as the evaluator
         _montage = new MontageWriter(store, _outputBucket, options.Value.MontageSlices);
     }

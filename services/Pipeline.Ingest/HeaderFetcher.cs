@@ -1,11 +1,12 @@
 using Pipeline.Contracts;
+using Pipeline.Dicom;
 using Pipeline.Ingest.Series;
 using Pipeline.Storage;
 
 namespace Pipeline.Ingest;
 
 /// <summary>Reads an input object's DICOM header from the store with as few bytes as it can.</summary>
-internal sealed class HeaderFetcher(IObjectStore store, int headerReadBytes)
+internal sealed class HeaderFetcher(IObjectStore store, int headerReadBytes, DicomReadOptions limits)
 {
     /// <summary>
     /// Reads the header from the first bytes when the object is large, else (or when that is not
@@ -15,6 +16,17 @@ internal sealed class HeaderFetcher(IObjectStore store, int headerReadBytes)
     /// <exception cref="UnreadableInstanceException">The object is not a usable DICOM instance.</exception>
     public async Task<InstanceHeader> ReadAsync(ObjectRef obj, long? size, CancellationToken ct)
     {
+        if (size is { } bytes)
+        {
+            try
+            {
+                limits.CheckObjectSize(bytes); // before a byte is fetched
+            }
+            catch (DicomLimitExceededException e)
+            {
+                throw new UnreadableInstanceException(e.Message, e);
+            }
+        }
         if (size > headerReadBytes)
         {
             var head = await store.GetBytesAsync(obj.Bucket, obj.Key, new ByteRange(0, headerReadBytes), ct);
@@ -23,19 +35,19 @@ internal sealed class HeaderFetcher(IObjectStore store, int headerReadBytes)
                 var header = Parse(obj, head);
                 if (header.NotDenoisableReason is null) return header;
             }
-            catch (UnreadableInstanceException)
+            catch (UnreadableInstanceException e) when (e.InnerException is not DicomLimitExceededException)
             {
             }
-            // A parse error or "no pixel data" may only mean the header is longer than the range.
+            // A parse error or "no pixel data" may only mean the header is longer than the range (a limit refusal is final).
         }
         return Parse(obj, await store.GetBytesAsync(obj.Bucket, obj.Key, cancellationToken: ct));
     }
 
-    private static InstanceHeader Parse(ObjectRef obj, byte[] bytes)
+    private InstanceHeader Parse(ObjectRef obj, byte[] bytes)
     {
         try
         {
-            return InstanceHeaderReader.Read(obj, new MemoryStream(bytes, writable: false));
+            return InstanceHeaderReader.Read(obj, new MemoryStream(bytes, writable: false), limits);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

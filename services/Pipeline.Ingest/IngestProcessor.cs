@@ -40,15 +40,17 @@ internal sealed partial class IngestProcessor
         ModelRegistry registry,
         IOptions<ModelRegistrySettings> registrySettings,
         TimeProvider clock,
+        IOptions<LimitsOptions> limits,
         ILogger<IngestProcessor> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(registrySettings);
+        ArgumentNullException.ThrowIfNull(limits);
         (_store, _publisher, _options, _clock, _logger) = (store, publisher, options.Value, clock, logger);
         var output = storage.Value.OutputBucket;
         _assembler = new SeriesAssembler(_options.QuietPeriod);
-        _headers = new HeaderFetcher(store, _options.HeaderReadBytes);
+        _headers = new HeaderFetcher(store, _options.HeaderReadBytes, limits.Value.ToReadOptions());
         _failures = new IngestFailures(store, publisher, output, clock, logger);
         var priorities = new JobPriorities(_options);
         _manifests = new UploadManifests(store, _options, priorities, _failures);

@@ -19,6 +19,7 @@ public static class IngestRegistration
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<IngestOptions>(IngestOptions.Section);
+        builder.AddObjectLimits();
         builder.AddModelRegistry();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IngestInbox>();

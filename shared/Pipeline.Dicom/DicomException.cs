@@ -21,10 +21,16 @@ public class DicomFormatException : DicomException
     public DicomTag? Tag { get; }
 }
 
-/// <summary>A configured safety limit (nesting depth, value size, file size) was exceeded.</summary>
+/// <summary>A configured safety limit of <see cref="DicomReadOptions"/> was exceeded; <see cref="Limit"/> names it.</summary>
 public sealed class DicomLimitExceededException : DicomFormatException
 {
-    public DicomLimitExceededException(string message, long offset, DicomTag? tag = null) : base(message, offset, tag) { }
+    public DicomLimitExceededException(string limit, string message, long offset, DicomTag? tag = null) : base(message, offset, tag)
+    {
+        Limit = limit;
+    }
+
+    /// <summary>The <see cref="DicomReadOptions"/> property that refused the input, e.g. "MaxPixelsPerFrame".</summary>
+    public string Limit { get; }
 }
 
 /// <summary>The transfer syntax is known or unknown but not decodable by this codec.</summary>

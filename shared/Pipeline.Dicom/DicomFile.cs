@@ -33,8 +33,7 @@ public sealed class DicomFile
     {
         options ??= DicomReadOptions.Default;
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        if (fs.Length > options.MaxBytes)
-            throw new DicomLimitExceededException($"file of {fs.Length} bytes exceeds the {options.MaxBytes}-byte limit", 0);
+        options.CheckObjectSize(fs.Length);
         var bytes = new byte[fs.Length];
         fs.ReadExactly(bytes);
         return Parse(new ByteSource(bytes), options, headerOnly: false);
@@ -43,11 +42,15 @@ public sealed class DicomFile
     public static DicomFile Open(Stream stream, DicomReadOptions? options = null)
     {
         options ??= DicomReadOptions.Default;
-        return Parse(new ByteSource(stream, options.MaxBytes), options, headerOnly: false);
+        return Parse(ObjectSource(stream, options), options, headerOnly: false);
     }
 
-    public static DicomFile Open(ReadOnlyMemory<byte> bytes, DicomReadOptions? options = null) =>
-        Parse(new ByteSource(bytes), options ?? DicomReadOptions.Default, headerOnly: false);
+    public static DicomFile Open(ReadOnlyMemory<byte> bytes, DicomReadOptions? options = null)
+    {
+        options ??= DicomReadOptions.Default;
+        options.CheckObjectSize(bytes.Length);
+        return Parse(new ByteSource(bytes), options, headerOnly: false);
+    }
 
     /// <summary>Reads only up to the top-level pixel data element (never loads it); see <see cref="PixelDataLocation"/>.</summary>
     public static DicomFile ReadHeader(string path, DicomReadOptions? options = null)
@@ -59,7 +62,13 @@ public sealed class DicomFile
     public static DicomFile ReadHeader(Stream stream, DicomReadOptions? options = null)
     {
         options ??= DicomReadOptions.Default;
-        return Parse(new ByteSource(stream, options.MaxBytes), options, headerOnly: true);
+        return Parse(ObjectSource(stream, options), options, headerOnly: true);
+    }
+
+    private static ByteSource ObjectSource(Stream stream, DicomReadOptions options)
+    {
+        if (stream.CanSeek) options.CheckObjectSize(stream.Length - stream.Position);
+        return new ByteSource(stream, options.MaxObjectBytes, nameof(options.MaxObjectBytes), "object");
     }
 
     private static DicomFile Parse(ByteSource src, DicomReadOptions options, bool headerOnly)
@@ -100,7 +109,8 @@ public sealed class DicomFile
             int start = parser.Position;
             src.ReadToEnd();
             var inflated = new DeflateStream(new MemoryStream(src.Buffer, start, src.Count - start), CompressionMode.Decompress);
-            var inner = new ByteSource(inflated, options.MaxBytes);
+            // Inflating stops one byte past the limit: a small deflate bomb never becomes a large buffer.
+            var inner = new ByteSource(inflated, options.MaxDecompressedBytes, nameof(options.MaxDecompressedBytes), "inflated dataset");
             var deflatedParser = new DicomParser(inner, options, 0);
             deflatedParser.SetSyntax(true, true);
             try

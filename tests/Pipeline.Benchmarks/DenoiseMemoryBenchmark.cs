@@ -41,16 +41,9 @@ public sealed partial class DenoiseMemoryBenchmark : IBenchmark
             SampleSeries.Write(SampleSeries.AddNoise(stored, noise, seed: 1, options.BitsStored), input, options, SampleSeries.NoisyKind(noise, 1));
             Console.WriteLine($"{volume.Depth} slices {size}x{size} ({noise}) in {input}; load average {PyTorchComparisonBenchmark.LoadAverage()}");
 
-            var start = new ProcessStartInfo("/usr/bin/time") { RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { "-v", cli, "model", "denoise", input, Path.Combine(folder, "denoised") })
-                start.ArgumentList.Add(a);
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start /usr/bin/time");
-            var report = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-                throw new InvalidOperationException($"{cli} failed ({process.ExitCode}): {report}");
-            var peakKb = long.Parse(PeakRss().Match(report).Groups[1].Value, CultureInfo.InvariantCulture);
-            var wall = WallClock().Match(report).Groups[1].Value;
+            var (exitCode, peakKb, wall, report) = Timed(cli, "model", "denoise", input, Path.Combine(folder, "denoised"));
+            if (exitCode != 0)
+                throw new InvalidOperationException($"{cli} failed ({exitCode}): {report}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"pipeline model denoise: peak RSS {peakKb / 1024.0:F0} MB, wall {wall}; load average after {PyTorchComparisonBenchmark.LoadAverage()}"));
             return Task.FromResult(0);
@@ -73,7 +66,28 @@ public sealed partial class DenoiseMemoryBenchmark : IBenchmark
         return result;
     }
 
-    private static string DefaultCli()
+    /// <summary>Runs <paramref name="cli"/> under <c>/usr/bin/time -v</c>: exit code, peak RSS (KB), wall clock and time's report.</summary>
+    internal static (int ExitCode, long PeakKb, string Wall, string Report) Timed(string cli, params string[] args) =>
+        Timed(new Dictionary<string, string>(), cli, args);
+
+    /// <inheritdoc cref="Timed(string, string[])"/>
+    internal static (int ExitCode, long PeakKb, string Wall, string Report) Timed(IReadOnlyDictionary<string, string> environment, string cli, params string[] args)
+    {
+        var start = new ProcessStartInfo("/usr/bin/time") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
+        foreach (var a in new[] { "-v", cli }.Concat(args))
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start /usr/bin/time");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var report = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        _ = stdout.Result;
+        var peakKb = long.Parse(PeakRss().Match(report).Groups[1].Value, CultureInfo.InvariantCulture);
+        return (process.ExitCode, peakKb, WallClock().Match(report).Groups[1].Value, report);
+    }
+
+    internal static string DefaultCli()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln")))

@@ -132,6 +132,25 @@ public sealed class DenoiseSeriesConsumerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_object_past_the_object_size_limit_is_refused_before_download_and_fails_alone()
+    {
+        // Requirement: the worker sizes each object first and never downloads one larger than Limits:MaxObjectBytes.
+        var large = new ObjectRef("incoming", "study/t1-noisy/large.dcm");
+        var slice = await _w.Store.GetBytesAsync("incoming", _w.Instances[0].Key);
+        await _w.Store.PutBytesAsync("incoming", large.Key, [.. slice, .. new byte[slice.Length]]);
+        _w.Limits.MaxObjectBytes = slice.Length + 1;
+
+        await _w.RunAsync(_w.Job([.. _w.Instances, large]));
+
+        var marker = await MarkerAsync();
+        Assert.Equal(16, marker.Instances.Count);
+        Assert.Equal([large], marker.FailedInstances);
+        var record = JsonSerializer.Deserialize<FailureRecord>(await _w.Store.GetBytesAsync("denoised", BucketLayout.FailureRecord(PipelineStage.Denoise, large)))!;
+        Assert.StartsWith("refused before download: ", record.Reason, StringComparison.Ordinal);
+        Assert.Contains("(MaxObjectBytes)", record.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_reopened_series_replaces_its_outputs_as_a_whole()
     {
         await _w.RunAsync(_w.Job(_w.Instances[..12], revision: 1));

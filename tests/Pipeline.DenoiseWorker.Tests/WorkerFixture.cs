@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
 using Pipeline.DenoiseWorker.Models;
 using Pipeline.Denoising.Models;
+using Pipeline.Hosting;
 using Pipeline.Registry;
 using Pipeline.Storage;
 using Pipeline.Storage.Local;
@@ -28,6 +29,8 @@ public sealed class WorkerFixture : IAsyncDisposable
     public List<ObjectRef> Instances { get; } = [];
     public string StudyUid { get; private set; } = "";
     public string SeriesUid { get; private set; } = "";
+    /// <summary>The worker's "Limits" settings; a test may change them before a job (they are read per job).</summary>
+    public LimitsOptions Limits { get; } = new();
 
     public static async Task<WorkerFixture> StartAsync()
     {
@@ -59,6 +62,7 @@ public sealed class WorkerFixture : IAsyncDisposable
         services.AddSingleton(Registry);
         services.AddSingleton(Options.Create(new DenoiseWorkerOptions { Engine = new EngineSettings { Threads = 2 } }));
         services.AddSingleton(Options.Create(new StorageOptions()));
+        services.AddSingleton(Options.Create(Limits));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));

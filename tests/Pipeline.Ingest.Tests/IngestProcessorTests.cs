@@ -27,6 +27,7 @@ public sealed class IngestProcessorTests : IAsyncLifetime
     private readonly string _root = Directory.CreateTempSubdirectory("ingest-tests-").FullName;
     private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 25, 1, 0, 0, TimeSpan.Zero));
     private readonly IngestOptions _options = new() { QuietPeriod = TimeSpan.FromMinutes(1), ModelVersion = "cdae/1" };
+    private LimitsOptions Limits { get; } = new();
     private LocalFolderObjectStore _store = null!;
     private ServiceProvider _provider = null!;
     private ITestHarness _harness = null!;
@@ -51,7 +52,7 @@ public sealed class IngestProcessorTests : IAsyncLifetime
 
     private IngestProcessor NewProcessor(IObjectStore? store = null, ILogger<IngestProcessor>? logger = null) =>
         new(store ?? _store, _harness.Bus, Options.Create(_options), Options.Create(new StorageOptions()), new ModelRegistry(_store, new ModelRegistryOptions()),
-            Options.Create(new ModelRegistrySettings()), _clock, logger ?? NullLogger<IngestProcessor>.Instance);
+            Options.Create(new ModelRegistrySettings()), _clock, Options.Create(Limits), logger ?? NullLogger<IngestProcessor>.Instance);
 
     private static byte[] WithUid(byte[] slice, DicomTag tag, string uid)
     {
@@ -197,6 +198,35 @@ public sealed class IngestProcessorTests : IAsyncLifetime
         Assert.Equal(1, await processor.PublishDueAsync(default));
         var job = _harness.Published.Select<DenoiseSeries>().Single().Context.Message;
         Assert.Equal(["s/6.dcm", "s/5.dcm", "s/4.dcm", "s/3.dcm", "s/2.dcm", "s/1.dcm"], job.Instances.Select(o => o.Key));
+    }
+
+    [Fact]
+    public async Task Objects_past_the_limits_fail_alone_at_ingest_and_one_past_the_object_size_limit_is_never_read()
+    {
+        // Requirement: the object-size limit is applied to the listed size before any read, the image limits to the
+        // header; each refusal is the object's failure record naming the limit, and the rest of the series goes on.
+        Limits.MaxObjectBytes = 4096;
+        Limits.MaxFrames = 10;
+        await Put("study/ser/a.dcm", Slice(1, 0));
+        await Put("study/ser/large.dcm", Slice(2, 1, privateBytes: 8192));
+        var frames = DicomFile.Open(Slice(3, 2));
+        frames.Dataset.SetString(DicomTags.NumberOfFrames, "11");
+        using (var buffer = new MemoryStream())
+        {
+            frames.Save(buffer);
+            await Put("study/ser/frames.dcm", buffer.ToArray());
+        }
+        var store = new ReadCountingStore(_store);
+        var processor = NewProcessor(store);
+
+        await processor.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await processor.PublishDueAsync(default));
+
+        Assert.Equal(["study/ser/a.dcm"], _harness.Published.Select<DenoiseSeries>().Single().Context.Message.Instances.Select(i => i.Key));
+        Assert.Contains("(MaxObjectBytes)", (await RecordOf("study/ser/large.dcm")).Reason, StringComparison.Ordinal);
+        Assert.Equal(0, store.Reads("study/ser/large.dcm"));
+        Assert.Contains("11 frames exceed the limit of 10 frames per object (MaxFrames)", (await RecordOf("study/ser/frames.dcm")).Reason, StringComparison.Ordinal);
     }
 
     /// <summary>

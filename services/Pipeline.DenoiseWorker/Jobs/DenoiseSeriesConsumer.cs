@@ -25,6 +25,7 @@ internal sealed partial class DenoiseSeriesConsumer(
     LoadedModels models,
     IOptions<DenoiseWorkerOptions> options,
     IOptions<StorageOptions> storage,
+    IOptions<LimitsOptions> limits,
     TimeProvider clock,
     ILogger<DenoiseSeriesConsumer> logger) : IConsumer<DenoiseSeries>
 {
@@ -136,12 +137,16 @@ internal sealed partial class DenoiseSeriesConsumer(
     private async Task<FetchedInstance[]> FetchAsync(DenoiseSeries job, int concurrency, CancellationToken ct)
     {
         var fetched = new FetchedInstance[job.Instances.Count];
+        var readOptions = limits.Value.ToReadOptions();
         await Parallel.ForAsync(0, job.Instances.Count, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct }, async (i, token) =>
         {
             var source = job.Instances[i];
             byte[] bytes;
             try
             {
+                // Sized first: an object past the object-size limit is refused before a byte of it is downloaded.
+                var size = (await store.StatAsync(source.Bucket, source.Key, token)).Size;
+                readOptions.CheckObjectSize(size);
                 bytes = await store.GetBytesAsync(source.Bucket, source.Key, cancellationToken: token);
             }
             catch (ObjectNotFoundException e)
@@ -149,9 +154,14 @@ internal sealed partial class DenoiseSeriesConsumer(
                 fetched[i] = new FetchedInstance(null, "the object no longer exists in the input bucket", e.GetType().Name);
                 return;
             }
+            catch (DicomLimitExceededException e)
+            {
+                fetched[i] = new FetchedInstance(null, $"refused before download: {e.Message}", e.GetType().Name);
+                return;
+            }
             try
             {
-                fetched[i] = new FetchedInstance(DicomFile.Open(bytes), null, null);
+                fetched[i] = new FetchedInstance(DicomFile.Open(bytes, readOptions), null, null);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

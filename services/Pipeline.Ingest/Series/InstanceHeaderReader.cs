@@ -10,9 +10,9 @@ internal static class InstanceHeaderReader
     /// Parses the header of <paramref name="obj"/>. Throws a <see cref="DicomException"/> with a
     /// specific reason when the object is not a usable DICOM instance.
     /// </summary>
-    public static InstanceHeader Read(ObjectRef obj, Stream content)
+    public static InstanceHeader Read(ObjectRef obj, Stream content, DicomReadOptions? limits = null)
     {
-        var file = DicomFile.ReadHeader(content);
+        var file = DicomFile.ReadHeader(content, limits);
         var ds = file.Dataset;
         var study = RequiredUid(ds, DicomTags.StudyInstanceUID, "Study Instance UID");
         var series = RequiredUid(ds, DicomTags.SeriesInstanceUID, "Series Instance UID");

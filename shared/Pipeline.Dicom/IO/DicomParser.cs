@@ -19,6 +19,9 @@ internal sealed class DicomParser(ByteSource src, DicomReadOptions options, long
 
     public int Position { get => _pos; set => _pos = value; }
 
+    /// <summary>Bytes a native Pixel Data value needs, from the image attributes read before it (null: not known).</summary>
+    private long? _pixelBytes;
+
     /// <summary>Set when a header-only parse stopped at top-level pixel data.</summary>
     public PixelDataLocation? PixelData { get; private set; }
 
@@ -33,8 +36,7 @@ internal sealed class DicomParser(ByteSource src, DicomReadOptions options, long
     private void Need(long count, DicomTag? tag, string what)
     {
         if (src.Ensure(_pos + count)) return;
-        if (src.LimitReached)
-            throw new DicomLimitExceededException($"input larger than the {options.MaxBytes}-byte limit", Abs(_pos), tag);
+        if (src.LimitReached) throw src.Exceeded(Abs(_pos), tag);
         throw new DicomFormatException($"unexpected end of data reading {what} ({count} bytes needed, {src.Count - _pos} left)", Abs(_pos), tag);
     }
 
@@ -80,6 +82,8 @@ internal sealed class DicomParser(ByteSource src, DicomReadOptions options, long
             }
             if (tag.Group == 0xFFFE)
                 throw new DicomFormatException("unexpected item tag in a dataset", Abs(start), tag);
+            // The image attributes precede Pixel Data: refuse an image past the limits before reading (or inflating) it.
+            if (depth == 0 && tag == DicomTags.PixelData) _pixelBytes = options.CheckImage(ds, Abs(start));
             if (stopAtPixelData && depth == 0 && tag == DicomTags.PixelData)
             {
                 var (vr0, len0, hdr) = ReadHeader(tag);
@@ -138,15 +142,22 @@ internal sealed class DicomParser(ByteSource src, DicomReadOptions options, long
         }
         if (end >= 0 && _pos + (long)length > end)
             throw new DicomFormatException($"value length {length} runs past the end of its enclosing item ({end - _pos} bytes left)", Abs(start), tag);
-        if (!src.Ensure(_pos + (long)length))
+        // Pixel Data longer than its attributes need (PS3.5 8.1.1; a deflate bomb hides gigabytes of zeros there): the
+        // excess is read past, not kept, so it costs time but no memory.
+        long keep = depth == 0 && tag == DicomTags.PixelData && _pixelBytes is { } needed && length > needed + 1 ? needed + (needed & 1) : length;
+        if (!src.Ensure(_pos + keep))
         {
-            if (src.LimitReached)
-                throw new DicomLimitExceededException($"input larger than the {options.MaxBytes}-byte limit", Abs(start), tag);
+            if (src.LimitReached) throw src.Exceeded(Abs(start), tag);
             throw new DicomFormatException($"value length {length} runs past the end of data ({src.Count - _pos} bytes left)", Abs(start), tag);
         }
         if (vr == DicomVR.SQ) return ReadSequence(tag, depth, _pos + length);
-        var value = new ReadOnlyMemory<byte>(src.Buffer, _pos, (int)length);
-        _pos += (int)length;
+        var value = new ReadOnlyMemory<byte>(src.Buffer, _pos, (int)keep);
+        _pos = keep == length ? _pos + (int)length : src.Skip(_pos + (int)keep, length - keep);
+        if (_pos < 0)
+        {
+            if (src.LimitReached) throw src.Exceeded(Abs(start), tag);
+            throw new DicomFormatException($"value length {length} runs past the end of data", Abs(start), tag);
+        }
         if (!_little) value = SwapToLittle(value, vr);
         return new DicomValueElement(tag, vr, value);
     }
@@ -163,7 +174,7 @@ internal sealed class DicomParser(ByteSource src, DicomReadOptions options, long
     private DicomSequence ReadSequence(DicomTag tag, int depth, long end)
     {
         if (depth + 1 > options.MaxDepth)
-            throw new DicomLimitExceededException($"sequence nesting deeper than {options.MaxDepth}", Abs(_pos), tag);
+            throw DicomReadOptions.Exceeded(nameof(options.MaxDepth), $"sequence nesting deeper than {options.MaxDepth}", Abs(_pos), tag);
         var items = new List<Dataset>();
         while (end < 0 || _pos < end)
         {
