@@ -2,25 +2,33 @@ using System.Diagnostics;
 
 namespace Pipeline.Cli.Tests;
 
-/// <summary>Runs the real `pipeline` executable built next to the tests.</summary>
+/// <summary>Runs the real `pipeline` executable built next to the tests (or any other program, as a user would).</summary>
 internal static class PipelineCli
 {
     public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) => Run(TimeSpan.FromMinutes(5), args);
 
     /// <summary>Runs it and kills it (a TimeoutException) if it has not ended within <paramref name="timeout"/>.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Run(TimeSpan timeout, params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) Run(TimeSpan timeout, params string[] args) =>
+        Program(Environment.CurrentDirectory, "dotnet", timeout, [Path.Combine(AppContext.BaseDirectory, "pipeline.dll"), .. args]);
+
+    /// <summary>Runs <paramref name="fileName"/> in <paramref name="workingDirectory"/>; kills it after <paramref name="timeout"/>.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) Program(string workingDirectory, string fileName, TimeSpan timeout, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pipeline.dll"));
+        var start = new ProcessStartInfo(fileName)
+        {
+            WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["COLUMNS"] = "200"; // tables are not wrapped at 80 columns when output is redirected
-        using var process = Process.Start(start)!;
+        // A test host's MSBuild settings must not leak into a child build (the published-tool test runs dotnet publish).
+        foreach (var name in new[] { "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "MSBuildSDKsPath" }) start.Environment.Remove(name);
+        using var process = System.Diagnostics.Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"pipeline {string.Join(' ', args)} did not finish in {timeout}");
+            throw new TimeoutException($"{fileName} {string.Join(' ', args)} did not finish in {timeout}");
         }
         return (process.ExitCode, stdout.Result, stderr.Result);
     }

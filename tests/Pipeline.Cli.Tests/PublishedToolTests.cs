@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Pipeline.Cli.Tests;
 
 /// <summary>
@@ -49,22 +47,7 @@ public sealed class PublishedToolTests : IDisposable
 
     private static (int ExitCode, string Output) Run(string workingDirectory, string fileName, TimeSpan timeout, params string[] args)
     {
-        var start = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["COLUMNS"] = "200";
-        // A test host's MSBuild settings must not leak into the child build.
-        foreach (var name in new[] { "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "MSBuildSDKsPath" }) start.Environment.Remove(name);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{fileName} {string.Join(' ', args)} did not finish in {timeout}");
-        }
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var (exitCode, stdout, stderr) = PipelineCli.Program(workingDirectory, fileName, timeout, args);
+        return (exitCode, stdout + stderr);
     }
 }
