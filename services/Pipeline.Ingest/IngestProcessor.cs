@@ -186,22 +186,11 @@ internal sealed partial class IngestProcessor
     }
 
     /// <summary>
-    /// Whether the object's key is one the stores can read (<see cref="ObjectNames.ValidateKey"/>). S3 holds keys they
-    /// refuse ('a//b', backslashes, control characters, a local file named so): reading one would throw outside the
-    /// per-object handling and every listing would meet it again.
+    /// Whether the object's key is one the stores can read. S3 holds keys they refuse ('a//b', backslashes, control
+    /// characters, a local file named so): reading one would throw outside the per-object handling and every listing
+    /// would meet it again.
     /// </summary>
-    private static bool IsStorable(ObjectRef obj)
-    {
-        try
-        {
-            ObjectNames.ValidateKey(obj.Key);
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
+    private static bool IsStorable(ObjectRef obj) => ObjectNames.IsValidKey(obj.Key);
 
     [LoggerMessage(1001, LogLevel.Debug, "Read header of object {ObjectId} ({Modality})")]
     private static partial void LogInstance(ILogger logger, string objectId, string modality);

@@ -24,24 +24,21 @@ public static partial class ObjectNames
         }
     }
 
-    /// <summary>Throws unless <paramref name="key"/> is a relative '/'-path with no empty, '.' or '..' segment,
-    /// no backslash or control character, at most 1024 UTF-8 bytes (S3's limit).</summary>
+    /// <summary>Throws unless <paramref name="key"/> is a valid key (see <see cref="IsValidKey"/>).</summary>
     public static void ValidateKey(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (key.Length == 0 || Encoding.UTF8.GetByteCount(key) > 1024 || key.Any(c => char.IsControl(c) || c == '\\'))
+        if (!IsValidKey(key))
         {
-            throw new ArgumentException($"Invalid object key '{key}'.", nameof(key));
-        }
-
-        foreach (var segment in key.Split('/'))
-        {
-            if (segment is "" or "." or "..")
-            {
-                throw new ArgumentException($"Invalid object key '{key}': empty, '.' or '..' segment.", nameof(key));
-            }
+            throw new ArgumentException($"Invalid object key '{key}': empty, '.' or '..' segment, backslash, control character or over 1024 bytes.", nameof(key));
         }
     }
+
+    /// <summary>Whether <paramref name="key"/> is a relative '/'-path with no empty, '.' or '..' segment, no backslash or
+    /// control character, at most 1024 UTF-8 bytes (S3's limit). S3 itself holds keys outside this rule.</summary>
+    public static bool IsValidKey(string key) =>
+        key is { Length: > 0 } && Encoding.UTF8.GetByteCount(key) <= 1024 && !key.Any(c => char.IsControl(c) || c == '\\')
+        && key.Split('/').All(segment => segment is not ("" or "." or ".."));
 
     /// <summary>A prefix is a key fragment: empty, or a key that may end with '/'.</summary>
     public static void ValidatePrefix(string prefix)
