@@ -16,7 +16,7 @@ public sealed class LimitsOptions
 
     private static readonly DicomReadOptions Defaults = DicomReadOptions.Default;
 
-    /// <summary>Largest object as stored, in bytes; the worker refuses a larger one before downloading it.</summary>
+    /// <summary>Largest object as stored, in bytes; the worker stops downloading a larger one at the limit.</summary>
     [Range(1L, (long)int.MaxValue)]
     public long MaxObjectBytes { get; set; } = Defaults.MaxObjectBytes;
 

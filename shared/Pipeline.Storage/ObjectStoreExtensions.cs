@@ -21,6 +21,25 @@ public static class ObjectStoreExtensions
         return buffer.ToArray();
     }
 
+    /// <summary>
+    /// Reads a whole object into memory unless it holds more than <paramref name="maxBytes"/>: then null, and reading
+    /// stopped at the limit (nothing larger is ever buffered, and no separate size request is needed).
+    /// </summary>
+    /// <exception cref="ObjectNotFoundException">The bucket or the object does not exist.</exception>
+    public static async Task<byte[]?> GetBytesUpToAsync(this IObjectStore store, string bucket, string key, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        await using var stream = await store.OpenReadAsync(bucket, key, null, cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > maxBytes) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
     /// <summary>Stat that treats a missing object as an error.</summary>
     /// <exception cref="ObjectNotFoundException">The bucket or the object does not exist.</exception>
     public static async Task<ObjectInfo> StatAsync(this IObjectStore store, string bucket, string key, CancellationToken cancellationToken = default) =>

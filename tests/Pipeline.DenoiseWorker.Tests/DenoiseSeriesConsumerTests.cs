@@ -132,9 +132,9 @@ public sealed class DenoiseSeriesConsumerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_object_past_the_object_size_limit_is_refused_before_download_and_fails_alone()
+    public async Task An_object_past_the_object_size_limit_is_refused_and_fails_alone()
     {
-        // Requirement: the worker sizes each object first and never downloads one larger than Limits:MaxObjectBytes.
+        // Requirement: the worker never buffers an object larger than Limits:MaxObjectBytes (its download stops at the limit).
         var large = new ObjectRef("incoming", "study/t1-noisy/large.dcm");
         var slice = await _w.Store.GetBytesAsync("incoming", _w.Instances[0].Key);
         await _w.Store.PutBytesAsync("incoming", large.Key, [.. slice, .. new byte[slice.Length]]);
@@ -146,7 +146,7 @@ public sealed class DenoiseSeriesConsumerTests : IAsyncLifetime
         Assert.Equal(16, marker.Instances.Count);
         Assert.Equal([large], marker.FailedInstances);
         var record = JsonSerializer.Deserialize<FailureRecord>(await _w.Store.GetBytesAsync("denoised", BucketLayout.FailureRecord(PipelineStage.Denoise, large)))!;
-        Assert.StartsWith("refused before download: ", record.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("refused: the object is larger than the object-size limit of ", record.Reason, StringComparison.Ordinal);
         Assert.Contains("(MaxObjectBytes)", record.Reason, StringComparison.Ordinal);
     }
 

@@ -33,6 +33,16 @@ public abstract class ObjectStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_bounded_read_returns_an_object_up_to_the_limit_and_refuses_one_past_it()
+    {
+        var bytes = Enumerable.Range(0, 200_000).Select(i => (byte)i).ToArray(); // several read chunks
+        await Store.PutBytesAsync(Bucket, "bounded/object", bytes);
+
+        Assert.Equal(bytes, await Store.GetBytesUpToAsync(Bucket, "bounded/object", bytes.Length));
+        Assert.Null(await Store.GetBytesUpToAsync(Bucket, "bounded/object", bytes.Length - 1));
+    }
+
+    [Fact]
     public async Task Empty_object_round_trips()
     {
         await Store.PutBytesAsync(Bucket, "markers/done", Array.Empty<byte>());

@@ -144,10 +144,9 @@ internal sealed partial class DenoiseSeriesConsumer(
             byte[] bytes;
             try
             {
-                // Sized first: an object past the object-size limit is refused before a byte of it is downloaded.
-                var size = (await store.StatAsync(source.Bucket, source.Key, token)).Size;
-                readOptions.CheckObjectSize(size);
-                bytes = await store.GetBytesAsync(source.Bucket, source.Key, cancellationToken: token);
+                // Bounded: the download of an object past the object-size limit stops at the limit (no extra size request per object).
+                bytes = await store.GetBytesUpToAsync(source.Bucket, source.Key, readOptions.MaxObjectBytes, token)
+                    ?? throw readOptions.ObjectLargerThanLimit();
             }
             catch (ObjectNotFoundException e)
             {
@@ -156,7 +155,7 @@ internal sealed partial class DenoiseSeriesConsumer(
             }
             catch (DicomLimitExceededException e)
             {
-                fetched[i] = new FetchedInstance(null, $"refused before download: {e.Message}", e.GetType().Name);
+                fetched[i] = new FetchedInstance(null, $"refused: {e.Message}", e.GetType().Name);
                 return;
             }
             try

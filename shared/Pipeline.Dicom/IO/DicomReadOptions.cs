@@ -54,6 +54,10 @@ public sealed record DicomReadOptions
             throw Exceeded(nameof(MaxObjectBytes), $"object of {bytes} bytes exceeds the object-size limit of {MaxObjectBytes} bytes", 0);
     }
 
+    /// <summary>The refusal of an object found larger than <see cref="MaxObjectBytes"/> while it was read (its size unknown).</summary>
+    public DicomLimitExceededException ObjectLargerThanLimit() =>
+        Exceeded(nameof(MaxObjectBytes), $"the object is larger than the object-size limit of {MaxObjectBytes} bytes", 0);
+
     /// <summary>
     /// Refuses an image whose header (read so far: <paramref name="header"/>) promises more pixels, frames or decoded
     /// bytes than the limits allow; called when the parser reaches Pixel Data, before its value is read or inflated.
