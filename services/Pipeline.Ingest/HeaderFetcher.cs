@@ -40,7 +40,14 @@ internal sealed class HeaderFetcher(IObjectStore store, int headerReadBytes, Dic
             }
             // A parse error or "no pixel data" may only mean the header is longer than the range (a limit refusal is final).
         }
-        return Parse(obj, await store.GetBytesAsync(obj.Bucket, obj.Key, cancellationToken: ct));
+        // Bounded too: an event without a size must not make ingest buffer an object past the limit.
+        var whole = await store.GetBytesUpToAsync(obj.Bucket, obj.Key, limits.MaxObjectBytes, ct);
+        if (whole is null)
+        {
+            var refusal = limits.ObjectLargerThanLimit();
+            throw new UnreadableInstanceException(refusal.Message, refusal);
+        }
+        return Parse(obj, whole);
     }
 
     private InstanceHeader Parse(ObjectRef obj, byte[] bytes)

@@ -229,6 +229,20 @@ public sealed class IngestProcessorTests : IAsyncLifetime
         Assert.Contains("11 frames exceed the limit of 10 frames per object (MaxFrames)", (await RecordOf("study/ser/frames.dcm")).Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_object_past_the_object_size_limit_whose_event_gave_no_size_fails_alone_without_being_buffered()
+    {
+        // Requirement: without a listed size, the read itself stops at the object-size limit and the object fails alone.
+        Limits.MaxObjectBytes = 4096;
+        await Put("study/ser/large.dcm", Slice(2, 1, privateBytes: 8192));
+        var processor = NewProcessor(_store);
+
+        await processor.ObserveAsync(new ObjectRef("incoming", "study/ser/large.dcm"), etag: null, size: null, default);
+
+        Assert.Contains("the object is larger than the object-size limit of 4096 bytes (MaxObjectBytes)",
+            (await RecordOf("study/ser/large.dcm")).Reason, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// Counts reads per key and the most in flight at once; everything else goes to the inner store. With
     /// <c>holdUntilInFlight</c>, reads wait until that many are in flight together (so overlap does not depend on timing);
