@@ -126,12 +126,9 @@ internal sealed partial class IngestProcessor
         if (obj.Bucket != _options.InputBucket) return;
         if (!IsStorable(obj))
         {
-            // Its failure record would live under the same key, so the log (by ObjectId) and the counter are all there is.
+            // Its record is named after the key's hash (FailureRecords.KeyOf) and names the key inside.
             if (_assembler.ObserveUnreadable(obj, etag))
-            {
-                IngestTelemetry.Failures.Add(1);
-                LogUnusableKey(_logger, ObjectId.Of(obj));
-            }
+                await _failures.RecordAsync(obj, UnusableKeyReason, "UnusableObjectKey", null, null, ct);
             return;
         }
         if (_options.IsMarker(obj))
@@ -192,9 +189,9 @@ internal sealed partial class IngestProcessor
     /// </summary>
     private static bool IsStorable(ObjectRef obj) => ObjectNames.IsValidKey(obj.Key);
 
+    private const string UnusableKeyReason =
+        "the object's key is not a valid object name (empty, '.' or '..' segment, backslash, control character or over 1024 bytes), so it cannot be read; rename it";
+
     [LoggerMessage(1001, LogLevel.Debug, "Read header of object {ObjectId} ({Modality})")]
     private static partial void LogInstance(ILogger logger, string objectId, string modality);
-
-    [LoggerMessage(1005, LogLevel.Warning, "Object {ObjectId} skipped: its key is not a valid object name (empty, '.' or '..' segment, backslash, control character or over 1024 bytes), so it can be neither read nor given a failure record")]
-    private static partial void LogUnusableKey(ILogger logger, string objectId);
 }

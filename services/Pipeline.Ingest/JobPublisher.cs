@@ -57,7 +57,7 @@ internal sealed partial class JobPublisher(
             if (series.Instances.Count == 0)
             {
                 var reason = series.NotDenoisable.Select(i => i.NotDenoisableReason).FirstOrDefault() ?? "no instances";
-                var record = BucketLayout.FailureRecord(PipelineStage.Ingest, series.NotDenoisable[0].Object);
+                var record = FailureRecords.KeyOf(PipelineStage.Ingest, series.NotDenoisable[0].Object);
                 await publisher.Publish(new SeriesNotDenoisable(study, uid, reason, new ObjectRef(outputBucket, record)), ct);
                 assembler.MarkPublished(series);
                 continue;

@@ -9,6 +9,8 @@ namespace Pipeline.Contracts;
 ///     complete.json                              completion marker, written LAST; names the revision
 ///     report.json, montage.png                   evaluation outputs
 /// {output}/failures/{stage}/{source bucket}/{source key}.json   one record per failed object
+/// {output}/failures/unusable-keys/{stage}/{source bucket}/{SHA-256 of source key}.json   the same, for a source key
+///     that cannot be part of a key (control characters, '..', too long): the record still names it in Source
 /// {output}/references/{study}/{series}.json      clean reference registered for a source series
 /// {output}/model-scores/{candidate model version}/{request id}.json   a candidate-vs-baseline scoring report
 /// </code>
@@ -67,9 +69,18 @@ public static class BucketLayout
     public static string ModelScore(string candidateModelVersion, Guid requestId) =>
         $"model-scores/{candidateModelVersion}/{requestId:N}.json";
 
-    /// <summary>Key of the failure record for one source object at one stage.</summary>
+    /// <summary>Key of the failure record for one source object at one stage, named after the source key (which the
+    /// caller has to check is a usable key, else <see cref="FailureRecordOfUnusableKey"/>).</summary>
     public static string FailureRecord(PipelineStage stage, ObjectRef source) =>
-        $"{FailuresFolder}{stage.ToString().ToLowerInvariant()}/{source.Bucket}/{source.Key}.json";
+        $"{FailuresFolder}{StageFolder(stage)}/{source.Bucket}/{source.Key}.json";
+
+    /// <summary>Key of the failure record for a source object whose key cannot be part of another key: named by the
+    /// key's SHA-256, in a folder no stage uses, so it can collide with no readable record.</summary>
+    public static string FailureRecordOfUnusableKey(PipelineStage stage, ObjectRef source) =>
+        $"{FailuresFolder}unusable-keys/{StageFolder(stage)}/{source.Bucket}/"
+        + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(source.Key))) + ".json";
+
+    private static string StageFolder(PipelineStage stage) => stage.ToString().ToLowerInvariant();
 
     /// <summary>Whether a key of the output bucket (e.g. from a listing) is a failure record.</summary>
     public static bool IsFailureRecord(string key) =>

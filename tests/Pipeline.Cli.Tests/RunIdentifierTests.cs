@@ -85,4 +85,31 @@ public sealed class RunIdentifierTests : IDisposable
         Assert.Contains("study/t1/0005.dcm", reason, StringComparison.Ordinal);
         Assert.Contains("1 series done, 1 failed objects, 0 input objects pending", run.Output);
     }
+
+    /// <summary>
+    /// A file whose name is no valid object key (a control character, a backslash) used to be skipped with a log line
+    /// only: the input ended as neither an output nor a failure record. Now each has a record, named after the key's
+    /// hash (the key itself cannot be part of a key) and naming the key inside, and the good series is denoised.
+    /// </summary>
+    [Fact]
+    public void Files_whose_names_are_no_valid_keys_each_get_a_failure_record_naming_them()
+    {
+        var input = Input("0004b.dcm", _ => { }, extraFrom: "0004.dcm");
+        var series = Path.Combine(input, "study", "t1");
+        string[] names = ["bell\u0007.dcm", "back\\slash.dcm"];
+        File.Copy(Path.Combine(series, "0004b.dcm"), Path.Combine(series, names[1]));
+        File.Move(Path.Combine(series, "0004b.dcm"), Path.Combine(series, names[0]));
+        var output = Path.Combine(_dir.Path, "out");
+
+        var run = Run(input, output);
+
+        Assert.True(run.ExitCode == 2, $"exit {run.ExitCode} (2 = some objects failed): {run.Output}");
+        Assert.Equal((16, 16), Outputs(output));
+        var records = Directory.GetFiles(Path.Combine(output, "failures", "unusable-keys", "ingest", "incoming"), "*.json")
+            .Select(f => JsonDocument.Parse(File.ReadAllText(f)).RootElement).ToList();
+        Assert.Equal(names.Select(n => "study/t1/" + n).Order(StringComparer.Ordinal),
+            records.Select(r => r.GetProperty("Source").GetProperty("Key").GetString()!).Order(StringComparer.Ordinal));
+        Assert.All(records, r => Assert.StartsWith("the object's key is not a valid object name", r.GetProperty("Reason").GetString(), StringComparison.Ordinal));
+        Assert.Contains("1 series done, 2 failed objects, 0 input objects pending", run.Output);
+    }
 }

@@ -124,7 +124,7 @@ internal sealed partial class DenoiseSeriesConsumer(
         {
             var reason = $"no instance of the series could be denoised ({failed.Count} failed; see their failure records)";
             await context.Publish(new SeriesNotDenoisable(job.StudyInstanceUid, job.SeriesInstanceUid, reason,
-                new ObjectRef(output, BucketLayout.FailureRecord(PipelineStage.Denoise, failed[0]))), ct);
+                new ObjectRef(output, FailureRecords.KeyOf(PipelineStage.Denoise, failed[0]))), ct);
             return;
         }
         await context.Publish(new SeriesDenoised(job.StudyInstanceUid, job.SeriesInstanceUid, derivedSeries, job.ModelVersion,
