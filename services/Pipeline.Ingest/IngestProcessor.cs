@@ -49,13 +49,13 @@ internal sealed partial class IngestProcessor
         ArgumentNullException.ThrowIfNull(limits);
         (_store, _publisher, _options, _clock, _logger) = (store, publisher, options.Value, clock, logger);
         var output = storage.Value.OutputBucket;
-        _assembler = new SeriesAssembler(_options.QuietPeriod);
+        _assembler = new SeriesAssembler(_options.QuietPeriod, limits.Value.MaxSeriesPerStudy);
         _headers = new HeaderFetcher(store, _options.HeaderReadBytes, limits.Value.ToReadOptions());
         _failures = new IngestFailures(store, publisher, output, clock, logger);
         var priorities = new JobPriorities(_options);
         _manifests = new UploadManifests(store, _options, priorities, _failures);
         _jobs = new JobPublisher(store, publisher, _assembler, priorities, _failures, _options.ModelVersion, output,
-            registry, registrySettings.Value.Model, _options.JobDeadline, clock, logger);
+            registry, registrySettings.Value.Model, _options.JobDeadline, limits.Value.MaxPixelsPerSeries, clock, logger);
     }
 
     /// <summary>Denoise jobs published since start.</summary>
@@ -127,7 +127,7 @@ internal sealed partial class IngestProcessor
         if (!IsStorable(obj))
         {
             // Its record is named after the key's hash (FailureRecords.KeyOf) and names the key inside.
-            if (_assembler.ObserveUnreadable(obj, etag))
+            if (_assembler.ObserveFailed(obj, etag))
                 await _failures.RecordAsync(obj, UnusableKeyReason, "UnusableObjectKey", null, null, ct);
             return;
         }
@@ -147,7 +147,7 @@ internal sealed partial class IngestProcessor
         }
         catch (UnreadableInstanceException e)
         {
-            if (_assembler.ObserveUnreadable(obj, etag))
+            if (_assembler.ObserveFailed(obj, etag))
                 await _failures.RecordAsync(obj, $"not a readable DICOM instance: {e.Message}", e.InnerException!.GetType().Name, null, null, ct);
             return;
         }
@@ -156,6 +156,12 @@ internal sealed partial class IngestProcessor
             return; // deleted between listing and reading: nothing to ingest
         }
 
+        if (_assembler.WhyRefused(header) is { } refused)
+        {
+            if (_assembler.ObserveFailed(obj, etag))
+                await _failures.RecordAsync(obj, refused, "LimitExceeded", header.StudyInstanceUid, header.SeriesInstanceUid, ct);
+            return;
+        }
         if (_assembler.ObserveInstance(header, etag, _clock.GetUtcNow()))
         {
             IngestTelemetry.InstancesRead.Add(1, new KeyValuePair<string, object?>("modality", header.Modality));

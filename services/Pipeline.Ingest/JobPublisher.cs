@@ -27,6 +27,7 @@ internal sealed partial class JobPublisher(
     ModelRegistry registry,
     string modelName,
     TimeSpan jobDeadline,
+    long maxPixelsPerSeries,
     TimeProvider clock,
     ILogger logger)
 {
@@ -57,9 +58,16 @@ internal sealed partial class JobPublisher(
             if (series.Instances.Count == 0)
             {
                 var reason = series.NotDenoisable.Select(i => i.NotDenoisableReason).FirstOrDefault() ?? "no instances";
-                var record = FailureRecords.KeyOf(PipelineStage.Ingest, series.NotDenoisable[0].Object);
-                await publisher.Publish(new SeriesNotDenoisable(study, uid, reason, new ObjectRef(outputBucket, record)), ct);
-                assembler.MarkPublished(series);
+                await PublishNotDenoisableAsync(series, reason, series.NotDenoisable[0].Object, ct);
+                continue;
+            }
+            var pixels = series.Instances.Sum(i => i.Pixels);
+            if (pixels > maxPixelsPerSeries)
+            {
+                var reason = $"its series has {pixels} pixels in {series.Instances.Count} instances, over Limits:MaxPixelsPerSeries ({maxPixelsPerSeries})";
+                foreach (var instance in series.Instances)
+                    await failures.RecordAsync(instance.Object, reason, "LimitExceeded", study, uid, ct);
+                await PublishNotDenoisableAsync(series, reason, series.Instances[0].Object, ct);
                 continue;
             }
 
@@ -81,6 +89,14 @@ internal sealed partial class JobPublisher(
             published++;
         }
         return published;
+    }
+
+    /// <summary>Announces a series that gets no job, pointing at the failure record of <paramref name="recorded"/>.</summary>
+    private async Task PublishNotDenoisableAsync(CompleteSeries series, string reason, ObjectRef recorded, CancellationToken ct)
+    {
+        await publisher.Publish(new SeriesNotDenoisable(series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid, reason,
+            new ObjectRef(outputBucket, FailureRecords.KeyOf(PipelineStage.Ingest, recorded))), ct);
+        assembler.MarkPublished(series);
     }
 
     /// <summary>

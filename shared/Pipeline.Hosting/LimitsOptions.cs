@@ -6,9 +6,9 @@ using Pipeline.Dicom;
 namespace Pipeline.Hosting;
 
 /// <summary>
-/// Limits on one input object, configuration section "Limits", shared by every service that reads DICOM (ingest's
-/// header read, the worker's fetch, evaluation's loads). Each refusal fails that object alone with a failure record
-/// naming the limit. Defaults accept the largest real clinical objects (see <see cref="DicomReadOptions"/>).
+/// Limits on input, configuration section "Limits", shared by every service that reads DICOM: per object (ingest's
+/// header read, the worker's fetch, evaluation's loads) and per series and study (ingest). Each refusal fails the
+/// objects concerned alone with a failure record naming the limit. Defaults accept the largest real clinical objects (see <see cref="DicomReadOptions"/>).
 /// </summary>
 public sealed class LimitsOptions
 {
@@ -35,6 +35,17 @@ public sealed class LimitsOptions
     /// <summary>Deepest sequence nesting.</summary>
     [Range(1, 1000)]
     public int MaxDepth { get; set; } = Defaults.MaxDepth;
+
+    /// <summary>Most pixels (Rows x Columns x frames, summed over its instances) in one series, checked by ingest before a
+    /// job is published: one job is one worker's work, so this bounds how long it holds a worker. The default, 2^32,
+    /// is 16,384 CT slices of 512x512.</summary>
+    [Range(1L, long.MaxValue)]
+    public long MaxPixelsPerSeries { get; set; } = 1L << 32;
+
+    /// <summary>Most series in one study, checked by ingest: an instance that would open one more series fails alone
+    /// (a flood of distinct Series Instance UIDs would otherwise become as many jobs). Real studies have tens.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxSeriesPerStudy { get; set; } = 1000;
 
     /// <summary>The reader options these limits make.</summary>
     public DicomReadOptions ToReadOptions() => new()

@@ -243,6 +243,56 @@ public sealed class IngestProcessorTests : IAsyncLifetime
             (await RecordOf("study/ser/large.dcm")).Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_series_past_the_pixels_per_series_limit_gets_no_job_and_each_instance_a_record_naming_the_limit()
+    {
+        // Requirement: a job holds one worker; a series with more pixels than the limit is refused whole at ingest, each
+        // instance with a record, while a series of the same study within the limit is published.
+        Limits.MaxPixelsPerSeries = 40; // the slices are 4x4: two fit, three do not
+        await Put("study/big/1.dcm", Slice(1, 0));
+        await Put("study/big/2.dcm", Slice(2, 1));
+        await Put("study/big/3.dcm", Slice(3, 2));
+        await Put("study/small/1.dcm", Slice(1, 0, series: Series + ".5"));
+        await Put("study/small/2.dcm", Slice(2, 1, series: Series + ".5"));
+        var processor = NewProcessor();
+
+        await processor.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await processor.PublishDueAsync(default));
+
+        Assert.Equal(Series + ".5", _harness.Published.Select<DenoiseSeries>().Single().Context.Message.SeriesInstanceUid);
+        foreach (var key in new[] { "study/big/1.dcm", "study/big/2.dcm", "study/big/3.dcm" })
+            Assert.Equal("its series has 48 pixels in 3 instances, over Limits:MaxPixelsPerSeries (40)", (await RecordOf(key)).Reason);
+        var refused = _harness.Published.Select<SeriesNotDenoisable>().Single().Context.Message;
+        Assert.Equal((Series, "failures/ingest/incoming/study/big/1.dcm.json"), (refused.SeriesInstanceUid, refused.FailureRecord.Key));
+    }
+
+    [Fact]
+    public async Task An_instance_that_would_open_one_series_too_many_in_its_study_fails_alone_and_the_others_go_on()
+    {
+        // Requirement: a flood of distinct Series Instance UIDs in one study does not become as many jobs: past the
+        // limit each such instance has a record naming it; instances of series already open are still taken.
+        Limits.MaxSeriesPerStudy = 2;
+        await Put("study/a/1.dcm", Slice(1, 0, series: Series + ".1"));
+        await Put("study/b/1.dcm", Slice(1, 0, series: Series + ".2"));
+        await Put("study/c/1.dcm", Slice(1, 0, series: Series + ".3"));
+        await Put("study/d/1.dcm", Slice(1, 0, series: Series + ".4"));
+        await Put("study/e/2.dcm", Slice(2, 1, series: Series + ".2"));
+        await Put("other/a/1.dcm", Slice(1, 0, series: Series + ".9", study: Study + ".7"));
+        var processor = NewProcessor();
+
+        await processor.ReconcileAsync("", default);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(3, await processor.PublishDueAsync(default));
+
+        var jobs = _harness.Published.Select<DenoiseSeries>().Select(j => j.Context.Message).ToList();
+        Assert.Equal([Series + ".1", Series + ".2", Series + ".9"], jobs.Select(j => j.SeriesInstanceUid).Order(StringComparer.Ordinal));
+        Assert.Equal(2, jobs.Single(j => j.SeriesInstanceUid == Series + ".2").Instances.Count);
+        Assert.Equal($"its study already has 2 series, the most Limits:MaxSeriesPerStudy allows; series {Series}.3 is not taken",
+            (await RecordOf("study/c/1.dcm")).Reason);
+        Assert.Contains("Limits:MaxSeriesPerStudy", (await RecordOf("study/d/1.dcm")).Reason, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// Counts reads per key and the most in flight at once; everything else goes to the inner store. With
     /// <c>holdUntilInFlight</c>, reads wait until that many are in flight together (so overlap does not depend on timing);

@@ -9,7 +9,7 @@ public sealed class SeriesAssemblerTests
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(60);
 
     private static InstanceHeader Instance(string key, double? position, int? number = null, string series = "1.2.3.4", string? notDenoisable = null) =>
-        new(new ObjectRef("incoming", key), "1.2.3", series, "sop:" + key, "MR", number, position, notDenoisable);
+        new(new ObjectRef("incoming", key), "1.2.3", series, "sop:" + key, "MR", number, position, 16, notDenoisable);
 
     [Fact]
     public void A_series_is_due_only_after_a_quiet_period_since_its_last_new_instance()
@@ -46,7 +46,7 @@ public sealed class SeriesAssemblerTests
 
         Assert.Empty(assembler.Due(T0.AddSeconds(1)));
 
-        assembler.ObserveUnreadable(new ObjectRef("incoming", "study/notes.txt"), "e3"); // failures count as seen
+        assembler.ObserveFailed(new ObjectRef("incoming", "study/notes.txt"), "e3"); // failures count as seen
         Assert.Single(assembler.Due(T0.AddSeconds(1)));
     }
 

@@ -11,6 +11,7 @@ namespace Pipeline.Ingest.Series;
 /// <param name="Modality">(0008,0060).</param>
 /// <param name="InstanceNumber">(0020,0013), when present.</param>
 /// <param name="SlicePosition">Image Position (Patient) projected on the slice normal (<see cref="SliceOrder.PositionOf(Dataset)"/>), when the geometry is present.</param>
+/// <param name="Pixels">Rows x Columns x Number of Frames (0 without an image).</param>
 /// <param name="NotDenoisableReason">Why this instance cannot be denoised (colour, unsupported syntax...), or null.</param>
 internal sealed record InstanceHeader(
     ObjectRef Object,
@@ -20,4 +21,5 @@ internal sealed record InstanceHeader(
     string Modality,
     int? InstanceNumber,
     double? SlicePosition,
+    long Pixels,
     string? NotDenoisableReason = null);

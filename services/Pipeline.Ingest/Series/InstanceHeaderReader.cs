@@ -18,8 +18,15 @@ internal static class InstanceHeaderReader
         var series = RequiredUid(ds, DicomTags.SeriesInstanceUID, "Series Instance UID");
         var sop = RequiredUid(ds, DicomTags.SOPInstanceUID, "SOP Instance UID");
         int? number = ds.TryGetInt(DicomTags.InstanceNumber, out var n) ? n : null;
-        return new InstanceHeader(obj, study, series, sop, ds.GetString(DicomTags.Modality) ?? "OT", number, SliceOrder.PositionOf(ds), PixelDescription.NotDenoisableReasonOf(file));
+        return new InstanceHeader(obj, study, series, sop, ds.GetString(DicomTags.Modality) ?? "OT", number, SliceOrder.PositionOf(ds),
+            PixelsOf(ds), PixelDescription.NotDenoisableReasonOf(file));
     }
+
+    /// <summary>Rows x Columns x Number of Frames (absent: 1); the header reader has already refused values past the limits.</summary>
+    private static long PixelsOf(Dataset ds) =>
+        ds.TryGetInt(DicomTags.Rows, out var rows) && ds.TryGetInt(DicomTags.Columns, out var columns)
+            ? (long)Math.Max(rows, 0) * Math.Max(columns, 0) * (ds.TryGetInt(DicomTags.NumberOfFrames, out var frames) ? Math.Max(frames, 1) : 1)
+            : 0;
 
     /// <summary>
     /// The UID, which must be valid (PS3.5 9.1): it names the series a job covers and the output keys, so anything

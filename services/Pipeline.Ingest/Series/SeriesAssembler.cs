@@ -37,11 +37,13 @@ internal readonly record struct SeriesKey(string StudyInstanceUid, string Series
 /// a folder manifest listing the expected objects (complete exactly when all were seen), a folder
 /// marker without a list (complete at once), else a quiet period with no new instance. A change to a
 /// published series (late or re-uploaded instance) reopens it: after a quiet period it is due again
-/// with the next revision, so its outputs are replaced as a whole. Not thread-safe: one owner.
+/// with the next revision, so its outputs are replaced as a whole. A study holds at most
+/// <paramref name="maxSeriesPerStudy"/> series. Not thread-safe: one owner.
 /// </summary>
-internal sealed class SeriesAssembler(TimeSpan quietPeriod)
+internal sealed class SeriesAssembler(TimeSpan quietPeriod, int maxSeriesPerStudy = int.MaxValue)
 {
     private readonly Dictionary<SeriesKey, SeriesState> _series = [];
+    private readonly Dictionary<string, int> _seriesPerStudy = new(StringComparer.Ordinal);
     private readonly Dictionary<ObjectRef, string?> _seenObjects = []; // object -> ETag
     private readonly List<FolderMarker> _markers = [];
 
@@ -60,18 +62,32 @@ internal sealed class SeriesAssembler(TimeSpan quietPeriod)
         if (!ObserveObject(header.Object, etag)) return false;
         var key = new SeriesKey(header.StudyInstanceUid, header.SeriesInstanceUid);
         if (!_series.TryGetValue(key, out var state))
+        {
             _series[key] = state = new SeriesState(header.Modality);
+            _seriesPerStudy[key.StudyInstanceUid] = _seriesPerStudy.GetValueOrDefault(key.StudyInstanceUid) + 1;
+        }
         state.Instances[header.Object] = header;
         state.ETags[header.Object] = etag;
         state.LastChange = now;
         return true;
     }
 
+    /// <summary>
+    /// Why <paramref name="header"/> may not be recorded: it would open one more series in a study that has the most
+    /// series allowed already (first come, first kept). Null when it may.
+    /// </summary>
+    public string? WhyRefused(InstanceHeader header) =>
+        !_series.ContainsKey(new SeriesKey(header.StudyInstanceUid, header.SeriesInstanceUid))
+        && _seriesPerStudy.GetValueOrDefault(header.StudyInstanceUid) >= maxSeriesPerStudy
+            ? $"its study already has {maxSeriesPerStudy} series, the most Limits:MaxSeriesPerStudy allows; series {header.SeriesInstanceUid} is not taken"
+            : null;
+
     /// <summary>True when this exact object (same ETag) was already recorded: its header need not be read again.</summary>
     public bool HasSeen(ObjectRef obj, string? etag) => _seenObjects.TryGetValue(obj, out var seenEtag) && seenEtag == etag;
 
-    /// <summary>Records an object that is not a readable DICOM instance, so a manifest listing it is satisfied.</summary>
-    public bool ObserveUnreadable(ObjectRef obj, string? etag) => ObserveObject(obj, etag);
+    /// <summary>Records an object that failed (unreadable, refused), so a manifest listing it is satisfied. Returns false
+    /// when this exact object was already recorded (its failure is recorded already).</summary>
+    public bool ObserveFailed(ObjectRef obj, string? etag) => ObserveObject(obj, etag);
 
     /// <summary>
     /// Records a folder marker: every series whose instances live under <paramref name="folder"/>
