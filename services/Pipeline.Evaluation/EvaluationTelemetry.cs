@@ -62,7 +62,7 @@ internal static class EvaluationTelemetry
 
     private static TagList Tags(string modelVersion, string? modality, KeyValuePair<string, object?>? extra = null)
     {
-        var tags = new TagList { { "model_version", modelVersion }, { "modality", modality ?? "" } };
+        var tags = new TagList { { "model_version", modelVersion }, { "modality", PipelineMetrics.ModalityLabel(modality) } };
         if (extra is { } e) tags.Add(e);
         return tags;
     }

@@ -164,7 +164,7 @@ internal sealed partial class IngestProcessor
         }
         if (_assembler.ObserveInstance(header, etag, _clock.GetUtcNow()))
         {
-            IngestTelemetry.InstancesRead.Add(1, new KeyValuePair<string, object?>("modality", header.Modality));
+            IngestTelemetry.InstancesRead.Add(1, new KeyValuePair<string, object?>("modality", PipelineMetrics.ModalityLabel(header.Modality)));
             LogInstance(_logger, ObjectId.Of(obj), header.Modality);
         }
     }

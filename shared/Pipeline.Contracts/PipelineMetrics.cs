@@ -11,4 +11,21 @@ public static class PipelineMetrics
 
     /// <summary>Counter of slices denoised (label: modality).</summary>
     public const string SlicesDenoised = "pipeline.denoise.slices";
+
+    /// <summary>
+    /// The "modality" label value for a Modality (0008,0060) read from an untrusted header: the value when it is one of
+    /// the standard's defined terms (PS3.3 C.7.3.1.1.1), else "other", so a hostile or odd header cannot grow a
+    /// metric's label set without bound.
+    /// </summary>
+    public static string ModalityLabel(string? modality) =>
+        modality is not null && DefinedModalities.Contains(modality) ? modality : "other";
+
+    private static readonly HashSet<string> DefinedModalities = new(StringComparer.Ordinal)
+    {
+        "AR", "ASMT", "AU", "BDUS", "BI", "BMD", "CFM", "CR", "CT", "CTPROTOCOL", "DMS", "DG", "DOC", "DX", "ECG", "EEG", "EMG", "EOG",
+        "EPS", "ES", "FID", "GM", "HC", "HD", "IO", "IOL", "IVOCT", "IVUS", "KER", "KO", "LEN", "LS", "MG", "MR", "M3D", "NM", "OAM",
+        "OCT", "OP", "OPM", "OPT", "OPTBSV", "OPTENF", "OPV", "OSS", "OT", "PA", "PLAN", "POS", "PR", "PT", "PX", "REG", "RESP", "RF",
+        "RG", "RTDOSE", "RTIMAGE", "RTINTENT", "RTPLAN", "RTRAD", "RTRECORD", "RTSEGANN", "RTSTRUCT", "RWV", "SEG", "SM", "SMR", "SR",
+        "SRF", "STAIN", "TEXTUREMAP", "TG", "US", "VA", "XA", "XAPROTOCOL", "XC",
+    };
 }

@@ -572,6 +572,25 @@ public sealed class IngestProcessorTests : IAsyncLifetime
         Assert.Single(logger.Collector.GetSnapshot(), l => l.Id.Id == 1006 && l.Message.Contains(job.SeriesInstanceUid, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_modality_outside_the_standard_s_defined_terms_is_counted_as_other()
+    {
+        // Requirement: metric labels come from a bounded set; a header's Modality is untrusted text.
+        using var read = new MetricCollector<long>(null, "Pipeline.Ingest", "pipeline.ingest.instances");
+        var odd = DicomFile.Open(Slice(2, 1));
+        odd.Dataset.SetString(DicomTags.Modality, "X" + Guid.NewGuid().ToString("N")[..8]);
+        using (var buffer = new MemoryStream())
+        {
+            odd.Save(buffer);
+            await Put("study/ser/odd.dcm", buffer.ToArray());
+        }
+        await Put("study/ser/mr.dcm", Slice(1, 0));
+
+        await NewProcessor().ReconcileAsync("", default);
+
+        Assert.Equal(["MR", "other"], read.GetMeasurementSnapshot().Select(m => (string)m.Tags["modality"]!).Order(StringComparer.Ordinal));
+    }
+
     /// <summary>A republish costs duplicate work, so it is bounded: a job is published again at most once per job deadline.</summary>
     [Fact]
     public async Task A_job_still_without_a_marker_is_published_again_at_most_once_per_job_deadline()

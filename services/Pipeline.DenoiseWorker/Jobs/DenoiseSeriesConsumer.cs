@@ -76,7 +76,7 @@ internal sealed partial class DenoiseSeriesConsumer(
         model.Run(denoiser =>
         {
             Step(timings, "wait", watch);
-            decoded.Denoise(denoiser, n => Slices.Add(n, new KeyValuePair<string, object?>("modality", job.Modality)), ct);
+            decoded.Denoise(denoiser, n => Slices.Add(n, new KeyValuePair<string, object?>("modality", PipelineMetrics.ModalityLabel(job.Modality))), ct);
         });
         Step(timings, "denoise", watch);
         var outcomes = decoded.Derive(DerivationLabels.For(model.Version.ToString(), model.Version.Name, model.Manifest.Architecture.Name, settings.ToLabelOptions()));
@@ -117,7 +117,7 @@ internal sealed partial class DenoiseSeriesConsumer(
         }
         await store.WriteMarkerAsync(output, marker, ct);
         await DeleteOlderRevisionsAsync(job, output, ct);
-        Series.Add(1, new KeyValuePair<string, object?>("modality", job.Modality), new KeyValuePair<string, object?>("model_version", job.ModelVersion));
+        Series.Add(1, new KeyValuePair<string, object?>("modality", PipelineMetrics.ModalityLabel(job.Modality)), new KeyValuePair<string, object?>("model_version", job.ModelVersion));
         LogDone(logger, job.SeriesInstanceUid, instances.Count, failed.Count, job.ModelVersion, model.Device, timings["denoise"]);
 
         if (instances.Count == 0)
