@@ -18,7 +18,7 @@ namespace Pipeline.Ingest;
 /// </summary>
 internal sealed partial class JobPublisher(
     IObjectStore store,
-    IPublishEndpoint publisher,
+    BoundedPublisher publisher,
     SeriesAssembler assembler,
     JobPriorities priorities,
     IngestFailures failures,
@@ -58,7 +58,7 @@ internal sealed partial class JobPublisher(
             {
                 var reason = series.NotDenoisable.Select(i => i.NotDenoisableReason).FirstOrDefault() ?? "no instances";
                 var record = BucketLayout.FailureRecord(PipelineStage.Ingest, series.NotDenoisable[0].Object);
-                await publisher.Publish(new SeriesNotDenoisable(study, uid, reason, new ObjectRef(outputBucket, record)), ct);
+                await publisher.PublishAsync(new SeriesNotDenoisable(study, uid, reason, new ObjectRef(outputBucket, record)), ct);
                 assembler.MarkPublished(series);
                 continue;
             }
@@ -125,7 +125,7 @@ internal sealed partial class JobPublisher(
     /// <summary>Publishes a job at its priority and remembers it until its marker is seen.</summary>
     private async Task SendAsync(SeriesKey key, DenoiseSeries job, CancellationToken ct)
     {
-        await publisher.Publish(job, context => context.TrySetPriority((byte)job.Priority), ct);
+        await publisher.PublishAsync(job, ct, context => context.TrySetPriority((byte)job.Priority));
         _awaitingMarker[key] = new SentJob(job, clock.GetUtcNow());
     }
 

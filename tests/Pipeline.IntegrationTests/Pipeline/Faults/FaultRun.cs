@@ -82,6 +82,8 @@ public sealed class FaultRun(PipelineScope scope, ITestOutputHelper output) : IA
         settings["Bus:PrefetchCount"] = "1";
         settings["DenoiseWorker:ConcurrentJobs"] = "1";
         settings["DenoiseWorker:Engine:Threads"] = "1";
+        // A publish lost in a broker restart is given up after 5 s (default 30 s) and retried: the test does not wait long.
+        settings["Ingest:PublishTimeout"] = "00:00:05";
         return settings;
     }
 
@@ -95,18 +97,63 @@ public sealed class FaultRun(PipelineScope scope, ITestOutputHelper output) : IA
             _ when slot.StartsWith("worker", StringComparison.Ordinal) => "Pipeline.DenoiseWorker",
             _ => throw new ArgumentException($"no service for slot {slot}", nameof(slot)),
         };
-        var process = ServiceProcess.Start($"{slot}#{++_started}", project, settings ?? Settings(slot));
-        _processes.Add(process);
+        var process = ServiceProcess.Start($"{slot}#{Interlocked.Increment(ref _started)}", project, settings ?? Settings(slot));
+        lock (_processes) _processes.Add(process);
         await process.WaitReadyAsync(Startup);
         return process;
     }
 
-    /// <summary>SIGKILLs a service and starts its replacement in the same slot (same settings and cache).</summary>
+    /// <summary>SIGKILLs a service and starts its replacement in the same slot (same settings and cache); completes when the replacement is ready.</summary>
     public async Task<ServiceProcess> KillAndReplaceAsync(ServiceProcess victim)
     {
         await victim.KillAsync(TimeSpan.FromSeconds(10));
         output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} SIGKILL {victim.Name}");
         return await StartAsync(victim.Name.Split('#')[0]);
+    }
+
+    /// <summary>
+    /// Kills the processes of some slots <paramref name="kills"/> times, each victim a seeded random slot, killed a random
+    /// 0.3-2 s after it became ready (so it is mid-job while jobs wait) and replaced at once; the other slots work on
+    /// meanwhile. Returns when the last replacement is ready, with the kill times.
+    /// </summary>
+    public async Task<List<DateTimeOffset>> KillRepeatedlyAsync(IReadOnlyList<ServiceProcess> victims, int kills, int seed)
+    {
+        var random = new Random(seed);
+        var slots = victims.Select(Task.FromResult).ToArray();
+        var times = new List<DateTimeOffset>();
+        while (times.Count < kills)
+        {
+            var slot = random.Next(slots.Length);
+            var victim = await slots[slot];
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(300, 2000)));
+            times.Add(DateTimeOffset.UtcNow);
+            slots[slot] = KillAndReplaceAsync(victim);
+        }
+        await Task.WhenAll(slots);
+        return times;
+    }
+
+    /// <summary>
+    /// Waits until the processes of slots starting with <paramref name="slot"/> ("worker" is both workers; killed ones
+    /// count) logged at least <paramref name="count"/> lines holding <paramref name="text"/>; returns how many they have.
+    /// </summary>
+    public async Task<int> WaitForLogAsync(string slot, string text, int count)
+    {
+        var deadline = Stopwatch.StartNew();
+        int seen;
+        while ((seen = LogCount(slot, text)) < count)
+        {
+            if (deadline.Elapsed > Startup) throw new TimeoutException($"{slot} logged {seen} lines with \"{text}\", waited for {count}");
+            await Task.Delay(20);
+        }
+        return seen;
+    }
+
+    private int LogCount(string slot, string text)
+    {
+        lock (_processes)
+            return _processes.Where(p => p.Name.StartsWith(slot, StringComparison.Ordinal))
+                .Sum(p => p.Lines.Count(l => l.Contains(text, StringComparison.Ordinal)));
     }
 
     /// <summary>Uploads the input, one series after the other with <paramref name="pause"/> between series (their quiet periods then end apart).</summary>
@@ -220,5 +267,63 @@ public sealed class FaultRun(PipelineScope scope, ITestOutputHelper output) : IA
             foreach (var line in process.Lines) output.WriteLine($"[{process.Name}] {line}");
             await process.DisposeAsync();
         }
+    }
+}
+
+/// <summary>
+/// A RabbitMQ and S3 server of one test's own (infra/test-servers/start.sh with PIPELINE_TEST_SERVERS_DIR in a temp
+/// folder), for a test that stops and restarts a server: the shared ones serve other tests meanwhile.
+/// </summary>
+public sealed class PrivateServers : IAsyncDisposable
+{
+    private readonly string _state;
+
+    private PrivateServers(string state, TestServers servers)
+    {
+        _state = state;
+        Servers = servers;
+    }
+
+    public TestServers Servers { get; }
+
+    public static async Task<PrivateServers> StartAsync()
+    {
+        var state = Directory.CreateTempSubdirectory("it-servers-").FullName;
+        await ScriptAsync(state, "start.sh");
+        return new PrivateServers(state, await TestServers.LoadAsync(Path.Combine(state, "settings.json")));
+    }
+
+    /// <summary>Stops the broker (SIGTERM: an orderly shutdown, as a host restart or an upgrade does).</summary>
+    public Task StopBrokerAsync() => ScriptAsync(_state, "stop.sh", "rabbitmq");
+
+    /// <summary>Starts the broker again on its data dir and ports: its durable queues and persistent messages come back.</summary>
+    public Task StartBrokerAsync() => ScriptAsync(_state, "start.sh", keepData: true);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Servers.DisposeAsync();
+        }
+        finally
+        {
+            await ScriptAsync(_state, "stop.sh");
+            Directory.Delete(_state, recursive: true);
+        }
+    }
+
+    private static async Task ScriptAsync(string state, string script, string? argument = null, bool keepData = false)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.GetFullPath(Path.Combine(SampleData.DataFolder, "..", "..", "infra", "test-servers", script)));
+        if (argument is not null) start.ArgumentList.Add(argument);
+        start.Environment["PIPELINE_TEST_SERVERS_DIR"] = state;
+        if (keepData) start.Environment["PIPELINE_TEST_RABBITMQ_KEEP_DATA"] = "1";
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{script} did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{script} {argument} exited {process.ExitCode}: {await stderr}{await stdout}");
     }
 }

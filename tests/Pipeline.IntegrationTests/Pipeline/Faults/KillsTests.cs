@@ -30,16 +30,9 @@ public sealed class KillsTests(TestServers servers, ITestOutputHelper output) : 
         var workers = await Task.WhenAll(run.StartAsync("worker-1"), run.StartAsync("worker-2"));
 
         // Kills at seeded random moments while the drop is still arriving and the jobs run; each victim is replaced at once.
-        var random = new Random(2201);
         var drop = run.DropAsync(TimeSpan.FromMilliseconds(400));
-        var kills = new List<DateTimeOffset>();
-        while (kills.Count < 10)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(500, 2500)));
-            var victim = random.Next(workers.Length);
-            kills.Add(DateTimeOffset.UtcNow);
-            workers[victim] = await run.KillAndReplaceAsync(workers[victim]);
-        }
+        await run.WaitForLogAsync("worker", " denoised: ", 1);
+        var kills = await run.KillRepeatedlyAsync(workers, 10, seed: 2201);
         await drop;
         await run.WaitDoneAsync(Patience);
 
@@ -60,11 +53,11 @@ public sealed class KillsTests(TestServers servers, ITestOutputHelper output) : 
 
         // Series arrive 400 ms apart, so their quiet periods end apart and ingest publishes their jobs over ~8 s.
         var drop = run.DropAsync(TimeSpan.FromMilliseconds(400));
-        var published = await WaitForLinesAsync(ingest, "Published denoise job", 3);
+        var published = await run.WaitForLogAsync("ingest", "Published denoise job", 3);
         Assert.True(published < FaultRun.SeriesCount, $"ingest had published all {published} jobs before it was killed");
         ingest = await run.KillAndReplaceAsync(ingest);
 
-        var evaluated = await WaitForLinesAsync(evaluation, "Evaluated series", 3);
+        var evaluated = await run.WaitForLogAsync("evaluation", "Evaluated series", 3);
         Assert.True(evaluated < FaultRun.SeriesCount, $"evaluation had evaluated all {evaluated} series before it was killed");
         await run.KillAndReplaceAsync(evaluation);
         output.WriteLine($"killed ingest after {published} jobs published, evaluation after {evaluated} series evaluated");
@@ -72,19 +65,6 @@ public sealed class KillsTests(TestServers servers, ITestOutputHelper output) : 
         await drop;
         await run.WaitDoneAsync(Patience);
         await run.AssertDoneExactlyOnceAsync(servers);
-    }
-
-    /// <summary>Waits until a process logged at least <paramref name="count"/> lines holding <paramref name="text"/>; returns how many it has.</summary>
-    private static async Task<int> WaitForLinesAsync(ServiceProcess process, string text, int count)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        int seen;
-        while ((seen = process.Lines.Count(l => l.Contains(text, StringComparison.Ordinal))) < count)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{process.Name} logged {seen} lines with \"{text}\", waited for {count}");
-            await Task.Delay(20);
-        }
-        return seen;
     }
 
     private async Task<DateTimeOffset> LastMarkerAsync()
