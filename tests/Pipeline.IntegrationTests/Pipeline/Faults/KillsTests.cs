@@ -21,50 +21,44 @@ public sealed class KillsTests(TestServers servers, ITestOutputHelper output) : 
 
     public async Task DisposeAsync() => await _scope.DisposeAsync();
 
+    /// <remarks>
+    /// One run holds every kill (separate runs would each pay the services' startup and the whole drop): ingest is killed
+    /// while it publishes the jobs (after 3 of 20, the drop still arriving), evaluation after its 3rd report, and the
+    /// workers 10 times at seeded random moments, each victim 0.3-2 s after it became ready while jobs wait.
+    /// </remarks>
     [Fact]
-    public async Task Requirement_workers_SIGKILLed_ten_times_mid_run_and_replaced_leave_every_series_done_once_byte_identical_and_no_message_behind()
+    public async Task Requirement_workers_killed_ten_times_ingest_killed_while_publishing_and_evaluation_killed_mid_work_leave_every_series_done_and_evaluated_once_byte_identical_with_no_message_behind()
     {
         await FaultRun.ReferenceAsync(servers, output);
         await using var run = new FaultRun(_scope, output);
-        await Task.WhenAll(run.StartAsync("ingest"), run.StartAsync("evaluation"));
+        var evaluation = run.StartAsync("evaluation");
+        var ingest = run.StartAsync("ingest");
         var workers = await Task.WhenAll(run.StartAsync("worker-1"), run.StartAsync("worker-2"));
-
-        // Kills at seeded random moments while the drop is still arriving and the jobs run; each victim is replaced at once.
-        var drop = run.DropAsync(TimeSpan.FromMilliseconds(400));
-        await run.WaitForLogAsync("worker", " denoised: ", 1);
-        var kills = await run.KillRepeatedlyAsync(workers, 10, seed: 2201);
-        await drop;
-        await run.WaitDoneAsync(Patience);
-
-        await run.AssertDoneExactlyOnceAsync(servers);
-        // The kills fell across the run: the last series was written after the last kill.
-        var lastMarker = await LastMarkerAsync();
-        Assert.True(lastMarker > kills[^1], $"the run ended at {lastMarker:HH:mm:ss.fff}, before the last kill at {kills[^1]:HH:mm:ss.fff}");
-    }
-
-    [Fact]
-    public async Task Requirement_ingest_killed_while_publishing_and_evaluation_killed_mid_work_lose_no_series_and_evaluate_each_once()
-    {
-        await FaultRun.ReferenceAsync(servers, output);
-        await using var run = new FaultRun(_scope, output);
-        var evaluation = await run.StartAsync("evaluation");
-        var ingest = await run.StartAsync("ingest");
-        await Task.WhenAll(run.StartAsync("worker-1"), run.StartAsync("worker-2"));
+        await Task.WhenAll(evaluation, ingest);
 
         // Series arrive 400 ms apart, so their quiet periods end apart and ingest publishes their jobs over ~8 s.
         var drop = run.DropAsync(TimeSpan.FromMilliseconds(400));
-        var published = await run.WaitForLogAsync("ingest", "Published denoise job", 3);
-        Assert.True(published < FaultRun.SeriesCount, $"ingest had published all {published} jobs before it was killed");
-        ingest = await run.KillAndReplaceAsync(ingest);
-
-        var evaluated = await run.WaitForLogAsync("evaluation", "Evaluated series", 3);
-        Assert.True(evaluated < FaultRun.SeriesCount, $"evaluation had evaluated all {evaluated} series before it was killed");
-        await run.KillAndReplaceAsync(evaluation);
-        output.WriteLine($"killed ingest after {published} jobs published, evaluation after {evaluated} series evaluated");
-
-        await drop;
+        var killIngest = KillAfterAsync(run, await ingest, "Published denoise job");
+        var killEvaluation = KillAfterAsync(run, await evaluation, "Evaluated series");
+        await run.WaitForLogAsync("worker", " denoised: ", 1);
+        var workerKills = await run.KillRepeatedlyAsync(workers, 10, seed: 2201);
+        await Task.WhenAll(drop, killIngest, killEvaluation);
         await run.WaitDoneAsync(Patience);
+
         await run.AssertDoneExactlyOnceAsync(servers);
+        // The worker kills fell across the run: the last series was written after the last kill.
+        var lastMarker = await LastMarkerAsync();
+        Assert.True(lastMarker > workerKills[^1], $"the run ended at {lastMarker:HH:mm:ss.fff}, before the last kill at {workerKills[^1]:HH:mm:ss.fff}");
+    }
+
+    /// <summary>SIGKILLs a service once it logged 3 lines with <paramref name="text"/> and asserts that it had work left then.</summary>
+    private async Task KillAfterAsync(FaultRun run, ServiceProcess victim, string text)
+    {
+        var slot = victim.Name.Split('#')[0];
+        var done = await run.WaitForLogAsync(slot, text, 3);
+        await run.KillAndReplaceAsync(victim);
+        output.WriteLine($"{slot} killed after {done} lines \"{text}\"");
+        Assert.True(done < FaultRun.SeriesCount, $"{slot} had finished all {done} series before it was killed");
     }
 
     private async Task<DateTimeOffset> LastMarkerAsync()
