@@ -13,9 +13,10 @@ namespace Pipeline.IntegrationTests.Pipeline.Faults;
 ///   connection closes and is delivered again (redelivered flag set) after the restart; the worker that ran it cannot
 ///   acknowledge it any more, so its series is done again by whoever gets it, or acknowledged without work when its
 ///   marker is already written (the same keys and bytes either way);
-/// - a publish that was not confirmed before the broker went away throws in the publisher: ingest's loop keeps the
-///   series unpublished and tries again 5 s later; a worker's or evaluation's consume fails and its message is
-///   redelivered, so nothing unconfirmed is taken for sent;
+/// - a publish caught by the restart may never return (the RabbitMQ client loses its confirm, MassTransit waits on it):
+///   this test found ingest's one loop stuck so, 16 of 20 series done and nothing more for 180 s. Ingest now bounds every
+///   publish (Ingest:PublishTimeout; 5 s here): it throws, the series stays unpublished, and the loop publishes it again
+///   5 s later; a worker's or evaluation's consume whose publish fails fails its message, which is redelivered;
 /// - the services' connections come back by themselves (MassTransit reconnects) with their queues and bindings.
 /// Quorum queues would add replication across nodes (a node lost for good); on one node they promise nothing more,
 /// and the job queue needs broker priorities (x-max-priority), which classic queues have and 3.10's quorum queues lack.
