@@ -75,14 +75,21 @@ if alive "$rabbit/server.pgid" && /usr/lib/rabbitmq/bin/rabbitmq-diagnostics -q 
     log "RabbitMQ already running on 127.0.0.1:$AMQP_PORT"
 else
     "$here/stop.sh" rabbitmq >/dev/null 2>&1 || true # leftovers of a crashed run
-    rm -rf "$rabbit" # a fresh node boots in ~5 s and carries no queues from earlier runs
-    mkdir -p "$HOME" "$RABBITMQ_LOG_BASE"
-    # Erlang refuses a cookie readable by others.
-    head -c 20 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' >"$HOME/.erlang.cookie"
-    chmod 400 "$HOME/.erlang.cookie"
-    printf '%s\n' 'default_user = guest' 'default_pass = guest' 'loopback_users.guest = true' >"$RABBITMQ_CONFIG_FILE"
-    echo '[].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
-    : >"$RABBITMQ_CONF_ENV_FILE"
+    # PIPELINE_TEST_RABBITMQ_KEEP_DATA=1 restarts a stopped node on its data dir (queues and persistent messages
+    # kept; its ports stay while s3rver runs): how a broker-restart test brings its private broker back.
+    if [[ "${PIPELINE_TEST_RABBITMQ_KEEP_DATA:-}" == 1 && -d "$RABBITMQ_MNESIA_BASE" ]]; then
+        log "restarting RabbitMQ on its data dir $RABBITMQ_MNESIA_BASE"
+        rm -f "$RABBITMQ_PID_FILE" # the readiness wait below must see the new node's pid, not the old one's
+    else
+        rm -rf "$rabbit" # a fresh node boots in ~5 s and carries no queues from earlier runs
+        mkdir -p "$HOME" "$RABBITMQ_LOG_BASE"
+        # Erlang refuses a cookie readable by others.
+        head -c 20 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' >"$HOME/.erlang.cookie"
+        chmod 400 "$HOME/.erlang.cookie"
+        printf '%s\n' 'default_user = guest' 'default_pass = guest' 'loopback_users.guest = true' >"$RABBITMQ_CONFIG_FILE"
+        echo '[].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
+        : >"$RABBITMQ_CONF_ENV_FILE"
+    fi
 
     log "starting epmd on 127.0.0.1:$EPMD_PORT"
     setsid epmd -address 127.0.0.1 -port "$EPMD_PORT" </dev/null >"$rabbit/log/epmd.log" 2>&1 &

@@ -1,4 +1,3 @@
-using MassTransit;
 using Microsoft.Extensions.Logging;
 using Pipeline.Contracts;
 using Pipeline.Hosting;
@@ -7,7 +6,7 @@ using Pipeline.Storage;
 namespace Pipeline.Ingest;
 
 /// <summary>Records an object that fails at ingest: the failure record in the output bucket, then <see cref="InstanceFailed"/>.</summary>
-internal sealed partial class IngestFailures(IObjectStore store, IPublishEndpoint publisher, string outputBucket, TimeProvider clock, ILogger logger)
+internal sealed partial class IngestFailures(IObjectStore store, BoundedPublisher publisher, string outputBucket, TimeProvider clock, ILogger logger)
 {
     /// <param name="loggedReason">The reason as logged, when <paramref name="reason"/> names an object key (keys may hold patient names).</param>
     public async Task RecordAsync(ObjectRef source, string reason, string errorType, string? study, string? series, CancellationToken ct,
@@ -15,7 +14,7 @@ internal sealed partial class IngestFailures(IObjectStore store, IPublishEndpoin
     {
         var record = await store.WriteAsync(outputBucket,
             new FailureRecord(source, PipelineStage.Ingest, reason, errorType, clock.GetUtcNow(), 1, study, series), ct);
-        await publisher.Publish(new InstanceFailed(source, PipelineStage.Ingest, reason, record, study, series), ct);
+        await publisher.PublishAsync(new InstanceFailed(source, PipelineStage.Ingest, reason, record, study, series), ct);
         IngestTelemetry.Failures.Add(1);
         LogFailure(logger, ObjectId.Of(source), loggedReason ?? reason);
     }

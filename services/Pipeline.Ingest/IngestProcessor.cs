@@ -21,7 +21,7 @@ internal sealed partial class IngestProcessor
     private const int ListingBatch = 256;
 
     private readonly IObjectStore _store;
-    private readonly IPublishEndpoint _publisher;
+    private readonly BoundedPublisher _publisher;
     private readonly IngestOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
@@ -47,14 +47,15 @@ internal sealed partial class IngestProcessor
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(registrySettings);
         ArgumentNullException.ThrowIfNull(limits);
-        (_store, _publisher, _options, _clock, _logger) = (store, publisher, options.Value, clock, logger);
+        (_store, _options, _clock, _logger) = (store, options.Value, clock, logger);
         var output = storage.Value.OutputBucket;
         _assembler = new SeriesAssembler(_options.QuietPeriod, limits.Value.MaxSeriesPerStudy);
         _headers = new HeaderFetcher(store, _options.HeaderReadBytes, limits.Value.ToReadOptions());
-        _failures = new IngestFailures(store, publisher, output, clock, logger);
+        _publisher = new BoundedPublisher(publisher, _options.PublishTimeout, clock);
+        _failures = new IngestFailures(store, _publisher, output, clock, logger);
         var priorities = new JobPriorities(_options);
         _manifests = new UploadManifests(store, _options, priorities, _failures);
-        _jobs = new JobPublisher(store, publisher, _assembler, priorities, _failures, _options.ModelVersion, output,
+        _jobs = new JobPublisher(store, _publisher, _assembler, priorities, _failures, _options.ModelVersion, output,
             registry, registrySettings.Value.Model, _options.JobDeadline, limits.Value.MaxPixelsPerSeries, clock, logger);
     }
 
@@ -66,7 +67,7 @@ internal sealed partial class IngestProcessor
     /// by then has its job (the embedded run knows from it when all input is published; operators see ingest's state).
     /// </summary>
     public Task AnnouncePassAsync(int objectsListed, CancellationToken ct) =>
-        _publisher.Publish(new IngestPassCompleted(_options.InputBucket, objectsListed, _assembler.SeriesCount, _assembler.SeriesWaiting,
+        _publisher.PublishAsync(new IngestPassCompleted(_options.InputBucket, objectsListed, _assembler.SeriesCount, _assembler.SeriesWaiting,
             JobsPublished, _clock.GetUtcNow()), ct);
 
     /// <summary>When the next quiet period ends, so the owner knows when to call <see cref="PublishDueAsync"/>.</summary>

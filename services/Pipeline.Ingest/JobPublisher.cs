@@ -18,7 +18,7 @@ namespace Pipeline.Ingest;
 /// </summary>
 internal sealed partial class JobPublisher(
     IObjectStore store,
-    IPublishEndpoint publisher,
+    BoundedPublisher publisher,
     SeriesAssembler assembler,
     JobPriorities priorities,
     IngestFailures failures,
@@ -94,7 +94,7 @@ internal sealed partial class JobPublisher(
     /// <summary>Announces a series that gets no job, pointing at the failure record of <paramref name="recorded"/>.</summary>
     private async Task PublishNotDenoisableAsync(CompleteSeries series, string reason, ObjectRef recorded, CancellationToken ct)
     {
-        await publisher.Publish(new SeriesNotDenoisable(series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid, reason,
+        await publisher.PublishAsync(new SeriesNotDenoisable(series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid, reason,
             new ObjectRef(outputBucket, FailureRecords.KeyOf(PipelineStage.Ingest, recorded))), ct);
         assembler.MarkPublished(series);
     }
@@ -141,7 +141,7 @@ internal sealed partial class JobPublisher(
     /// <summary>Publishes a job at its priority and remembers it until its marker is seen.</summary>
     private async Task SendAsync(SeriesKey key, DenoiseSeries job, CancellationToken ct)
     {
-        await publisher.Publish(job, context => context.TrySetPriority((byte)job.Priority), ct);
+        await publisher.PublishAsync(job, ct, context => context.TrySetPriority((byte)job.Priority));
         _awaitingMarker[key] = new SentJob(job, clock.GetUtcNow());
     }
 

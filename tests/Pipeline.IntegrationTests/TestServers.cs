@@ -12,6 +12,7 @@ public sealed class TestServers : IAsyncLifetime
 {
     private const string StartHint = "Start the test servers with `bash infra/test-servers/start.sh` (or run everything with `bash infra/test.sh`).";
 
+    private string? _settingsPath;
     private Settings? _settings;
     private readonly SemaphoreSlim _virtualHostsLock = new(1, 1);
     private readonly Queue<string> _freeVirtualHosts = new();
@@ -25,9 +26,17 @@ public sealed class TestServers : IAsyncLifetime
 
     private Settings Loaded => _settings ?? throw new InvalidOperationException("TestServers used before InitializeAsync.");
 
+    /// <summary>Servers of another state dir (start.sh with PIPELINE_TEST_SERVERS_DIR): a test's private instance.</summary>
+    public static async Task<TestServers> LoadAsync(string settingsPath)
+    {
+        var servers = new TestServers { _settingsPath = settingsPath };
+        await servers.InitializeAsync();
+        return servers;
+    }
+
     public async Task InitializeAsync()
     {
-        var path = SettingsPath();
+        var path = _settingsPath ?? SettingsPath();
         if (!File.Exists(path))
         {
             throw new InvalidOperationException($"No test-server settings at {path}. {StartHint}");

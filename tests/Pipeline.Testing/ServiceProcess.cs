@@ -102,6 +102,13 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Sends SIGKILL (a crash, an OOM kill, a lost host: no shutdown code runs) and waits until the process is gone.</summary>
+    public async Task KillAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited) _process.Kill();
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+    }
+
     private void OnLine(string? line)
     {
         if (line is null) return;
