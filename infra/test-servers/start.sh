@@ -43,7 +43,7 @@ fi
 # Kept while a server of ours runs (so it can be reused); picked anew when none does, in case
 # another program took one of the old ports meanwhile.
 if ! alive "$state/rabbitmq/server.pgid" && ! alive "$state/s3rver/server.pgid"; then
-    rm -f "$state/ports.env"
+    rm -f "$state/ports.env" "$state/credentials.env"
 fi
 if [[ ! -f "$state/ports.env" ]]; then
     cat >"$state/ports.env" <<EOF
@@ -55,6 +55,22 @@ EOF
 fi
 # shellcheck source=/dev/null
 source "$state/ports.env"
+
+# ---- credentials ------------------------------------------------------------------------------
+# Drawn at random with the ports and kept as long as they are: secrets nobody else knows, so a test can look for them in
+# everything a run writes (a fixed well-known value could turn up for other reasons).
+random_hex() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+if [[ ! -f "$state/credentials.env" ]]; then
+    cat >"$state/credentials.env" <<EOF
+RABBITMQ_USER=pipeline-test
+RABBITMQ_PASSWORD=$(random_hex)
+S3_ACCESS_KEY=pipeline-test
+S3_SECRET_KEY=$(random_hex)
+EOF
+    chmod 600 "$state/credentials.env"
+fi
+# shellcheck source=/dev/null
+source "$state/credentials.env"
 
 # ---- RabbitMQ ---------------------------------------------------------------------------------
 rabbit="$state/rabbitmq"
@@ -86,7 +102,7 @@ else
         # Erlang refuses a cookie readable by others.
         head -c 20 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' >"$HOME/.erlang.cookie"
         chmod 400 "$HOME/.erlang.cookie"
-        printf '%s\n' 'default_user = guest' 'default_pass = guest' 'loopback_users.guest = true' >"$RABBITMQ_CONFIG_FILE"
+        printf '%s\n' "default_user = $RABBITMQ_USER" "default_pass = $RABBITMQ_PASSWORD" >"$RABBITMQ_CONFIG_FILE"
         echo '[].' >"$RABBITMQ_ENABLED_PLUGINS_FILE"
         : >"$RABBITMQ_CONF_ENV_FILE"
     fi
@@ -124,7 +140,8 @@ else
     log "starting s3rver on 127.0.0.1:$S3_PORT"
     # The legacy provider brings back DES, which s3rver uses for listing continuation tokens
     # (listings over 1000 keys fail without it).
-    NODE_OPTIONS=--openssl-legacy-provider setsid node "$here/node_modules/s3rver/bin/s3rver.js" \
+    S3RVER_ACCESS_KEY_ID="$S3_ACCESS_KEY" S3RVER_SECRET_ACCESS_KEY="$S3_SECRET_KEY" \
+        NODE_OPTIONS=--openssl-legacy-provider setsid node "$here/node_modules/s3rver/bin/s3rver.js" \
         --directory "$s3/data" --address 127.0.0.1 --port "$S3_PORT" --silent --no-vhost-buckets \
         </dev/null >"$s3/server.log" 2>&1 &
     echo $! >"$s3/server.pgid"
@@ -140,10 +157,10 @@ fi
 # ---- connection settings ----------------------------------------------------------------------
 cat >"$state/settings.json" <<EOF
 {
-  "RabbitMq": { "Host": "127.0.0.1", "Port": $AMQP_PORT, "VirtualHost": "/", "Username": "guest", "Password": "guest" },
+  "RabbitMq": { "Host": "127.0.0.1", "Port": $AMQP_PORT, "VirtualHost": "/", "Username": "$RABBITMQ_USER", "Password": "$RABBITMQ_PASSWORD" },
   "Storage": {
     "Kind": "S3",
-    "S3": { "Endpoint": "127.0.0.1:$S3_PORT", "AccessKey": "S3RVER", "SecretKey": "S3RVER", "Region": "us-east-1", "UseTls": false }
+    "S3": { "Endpoint": "127.0.0.1:$S3_PORT", "AccessKey": "$S3_ACCESS_KEY", "SecretKey": "$S3_SECRET_KEY", "Region": "us-east-1", "UseTls": false }
   },
   "RabbitMqCtl": {
     "Path": "/usr/lib/rabbitmq/bin/rabbitmqctl",
@@ -154,7 +171,7 @@ EOF
 cat >"$state/env.sh" <<EOF
 # source this file to talk to the test servers from a shell
 export PIPELINE_TEST_SERVERS_SETTINGS="$state/settings.json"
-export PIPELINE_TEST_RABBITMQ_URI="amqp://guest:guest@127.0.0.1:$AMQP_PORT/"
+export PIPELINE_TEST_RABBITMQ_URI="amqp://$RABBITMQ_USER:$RABBITMQ_PASSWORD@127.0.0.1:$AMQP_PORT/"
 export PIPELINE_TEST_S3_ENDPOINT="127.0.0.1:$S3_PORT"
 rabbitmqctl() { HOME="$HOME" ERL_EPMD_PORT="$EPMD_PORT" RABBITMQ_NODENAME="$RABBITMQ_NODENAME" /usr/lib/rabbitmq/bin/rabbitmqctl "\$@"; }
 EOF
