@@ -85,7 +85,7 @@ public static class BucketLayout
 /// <param name="Reason">Specific, human-readable reason.</param>
 /// <param name="ErrorType">Exception type name, for grouping on dashboards.</param>
 /// <param name="OccurredAt">When it failed (UTC).</param>
-/// <param name="Attempts">How many times it was tried.</param>
+/// <param name="Attempts">How many times it failed: a later failure of the same object and stage replaces the record and counts on.</param>
 /// <param name="StudyInstanceUid">Study UID when known.</param>
 /// <param name="SeriesInstanceUid">Series UID when known.</param>
 /// <param name="ModelVersion">Model version when the failure is model-specific.</param>
@@ -101,6 +101,12 @@ public sealed record FailureRecord(
     string? ModelVersion = null)
 {
     public int ContractVersion { get; init; } = Contracts.ContractVersion.Current;
+
+    /// <summary>
+    /// When an operator last asked for a retry (`pipeline jobs retry`); kept when the retry fails again. The record stays as
+    /// history after a successful retry (until its retention lifetime), so it says the object was retried.
+    /// </summary>
+    public DateTimeOffset? RetriedAt { get; init; }
 }
 
 /// <summary>
