@@ -27,6 +27,7 @@ public static class DenoiseWorkerRegistration
         builder.AddValidatedOptions<DenoiseWorkerOptions>(DenoiseWorkerOptions.Section);
         builder.AddObjectLimits();
         builder.AddModelRegistry();
+        builder.AddRetention<ModelCacheRetention>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LoadedModels>();
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<DenoiseWorkerOptions>>((host, worker) => host.ShutdownTimeout = worker.Value.ShutdownTimeout);

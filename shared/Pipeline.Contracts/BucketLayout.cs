@@ -36,6 +36,27 @@ public static class BucketLayout
     public static string RevisionFolder(string studyUid, string seriesUid, string modelVersion, int revision) =>
         DerivedInstancesFolder(studyUid, seriesUid, modelVersion) + $"r{revision}/";
 
+    /// <summary>
+    /// Whether a key of the output bucket (e.g. from a listing) is a derived instance; if so, the series output folder it
+    /// belongs to (<see cref="SeriesOutputFolder"/>) and its revision.
+    /// </summary>
+    public static bool TryParseDerivedInstance(string key, out string seriesOutputFolder, out int revision)
+    {
+        (seriesOutputFolder, revision) = ("", 0);
+        const string instances = "/instances/r";
+        var at = key.LastIndexOf(instances, StringComparison.Ordinal);
+        if (!key.StartsWith(StudiesFolder, StringComparison.Ordinal) || at < 0) return false;
+        var rest = key.AsSpan(at + instances.Length);
+        var slash = rest.IndexOf('/');
+        if (slash <= 0 || !int.TryParse(rest[..slash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out revision))
+            return false;
+        seriesOutputFolder = key[..(at + 1)];
+        return true;
+    }
+
+    /// <summary>The series output folder of a completion marker's key (see <see cref="IsCompletionMarker"/>).</summary>
+    public static string SeriesOutputFolderOfMarker(string markerKey) => markerKey[..^CompletionMarkerName.Length];
+
     /// <summary>Key of a derived instance of one revision.</summary>
     public static string DerivedInstance(string studyUid, string seriesUid, string modelVersion, int revision, string derivedSopInstanceUid) =>
         RevisionFolder(studyUid, seriesUid, modelVersion, revision) + $"{derivedSopInstanceUid}.dcm";

@@ -93,7 +93,9 @@ public sealed partial class ModelRegistry(IObjectStore store, ModelRegistryOptio
             {
                 try
                 {
-                    return ModelFolder.Load(folder);
+                    var cached = ModelFolder.Load(folder);
+                    Directory.SetLastWriteTimeUtc(folder, DateTime.UtcNow); // in use: see DeleteUnusedCachedVersionsAsync
+                    return cached;
                 }
                 catch (ModelIntegrityException e)
                 {
@@ -140,6 +142,31 @@ public sealed partial class ModelRegistry(IObjectStore store, ModelRegistryOptio
         {
             _fetching.Release();
         }
+    }
+
+    /// <summary>
+    /// Deletes the cached versions no open used for <paramref name="unusedFor"/> (and fetches abandoned that long ago); returns
+    /// how many. A loaded model keeps running from memory; a later open fetches and verifies the version again.
+    /// </summary>
+    public async Task<int> DeleteUnusedCachedVersionsAsync(TimeSpan unusedFor, DateTimeOffset now, CancellationToken ct = default)
+    {
+        if (!Directory.Exists(options.CacheFolder)) return 0;
+        var deleted = 0;
+        await _fetching.WaitAsync(ct); // not while a version is fetched or opened
+        try
+        {
+            foreach (var version in Directory.EnumerateDirectories(options.CacheFolder).SelectMany(Directory.EnumerateDirectories))
+            {
+                if (now - Directory.GetLastWriteTimeUtc(version) < unusedFor) continue;
+                Directory.Delete(version, recursive: true);
+                deleted++;
+            }
+        }
+        finally
+        {
+            _fetching.Release();
+        }
+        return deleted;
     }
 
     private async Task<CurrentModelPointer?> TryReadPointerAsync(string name, CancellationToken ct)
