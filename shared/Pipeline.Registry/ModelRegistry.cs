@@ -29,6 +29,9 @@ public sealed partial class ModelRegistry(IObjectStore store, ModelRegistryOptio
 
     public string Bucket => options.Bucket;
 
+    /// <summary>The local cache of verified versions.</summary>
+    public string CacheFolder => options.CacheFolder;
+
     /// <summary>The promoted version of <paramref name="name"/>, or null when none was promoted yet.</summary>
     public async Task<ModelVersionId?> TryGetCurrentAsync(string name, CancellationToken ct = default)
     {
