@@ -114,9 +114,9 @@ internal sealed partial class DiskWatermark(
         base.Dispose();
     }
 
-    [LoggerMessage(2301, LogLevel.Warning, "Disk below watermark ({Folder}: {Free} bytes free, DenoiseWorker:MinFreeDiskBytes {Watermark}): taking no new jobs, they stay in the queue")]
+    [LoggerMessage(2401, LogLevel.Warning, "Disk below watermark ({Folder}: {Free} bytes free, DenoiseWorker:MinFreeDiskBytes {Watermark}): taking no new jobs, they stay in the queue")]
     private static partial void LogPaused(ILogger logger, string folder, long free, long watermark);
 
-    [LoggerMessage(2302, LogLevel.Information, "Disk above watermark again ({Folder}: {Free} bytes free): taking jobs")]
+    [LoggerMessage(2402, LogLevel.Information, "Disk above watermark again ({Folder}: {Free} bytes free): taking jobs")]
     private static partial void LogResumed(ILogger logger, string folder, long free);
 }
