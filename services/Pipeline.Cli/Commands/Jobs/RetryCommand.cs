@@ -97,9 +97,10 @@ internal sealed class RetryCommand : AsyncCommand<RetryCommand.Settings>
             : $"series {uid} has nothing to retry: its failures were resolved since";
     }
 
-    private static int Fail(string message)
+    /// <summary>One line on stderr (never wrapped, whatever the terminal width), exit code 1.</summary>
+    public static int Fail(string message)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]{message}[/]");
+        Console.Error.WriteLine(message);
         return 1;
     }
 }
