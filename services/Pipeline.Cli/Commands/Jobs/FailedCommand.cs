@@ -26,7 +26,7 @@ internal sealed class FailedCommand : AsyncCommand<FailedCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         if (Buckets.Open(settings.Output, null, out var error) is not { } buckets)
-            return RetryCommand.Fail(error);
+            return JobsSettings.Fail(error);
         var report = FailureReport.Of(await PipelineStatus.ReadAsync(buckets.Store, null, buckets.Output, cancellationToken));
         IReadOnlyDictionary<string, uint>? counts = null;
         string? unread = null;

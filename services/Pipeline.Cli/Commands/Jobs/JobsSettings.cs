@@ -24,4 +24,11 @@ internal class JobsSettings : CommandSettings
         error = string.Join("; ", invalid);
         return invalid.Count == 0 ? bus.RabbitMq : null;
     }
+
+    /// <summary>Reports a refusal in one line on stderr (never wrapped, whatever the terminal width); returns exit code 1.</summary>
+    public static int Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        return 1;
+    }
 }

@@ -43,7 +43,7 @@ internal sealed class RetryCommand : AsyncCommand<RetryCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         if (Buckets.Open(settings.Output, null, out var error) is not { } buckets)
-            return Fail(error);
+            return JobsSettings.Fail(error);
         var report = FailureReport.Of(await PipelineStatus.ReadAsync(buckets.Store, null, buckets.Output, cancellationToken));
         return settings.Distributed
             ? await RetryDistributedAsync(settings, buckets, report, cancellationToken)
@@ -56,7 +56,7 @@ internal sealed class RetryCommand : AsyncCommand<RetryCommand.Settings>
         var retried = report.Series.Where(s => settings.Selects(s.SeriesInstanceUid))
             .SelectMany(s => s.Failures.Where(f => f.Record.Stage == PipelineStage.Ingest || !s.Done)).ToList();
         if (retried.Count == 0)
-            return Fail(NothingToRetry(settings, report));
+            return JobsSettings.Fail(NothingToRetry(settings, report));
         await MarkRetriedAsync(buckets, retried, ct);
         AnsiConsole.MarkupLineInterpolated($"retrying {retried.Count} failed objects: the pipeline runs over the input again");
         return await RunCommand.RunAsync(settings.Input!, settings.Output!, null, ct);
@@ -65,11 +65,11 @@ internal sealed class RetryCommand : AsyncCommand<RetryCommand.Settings>
     private static async Task<int> RetryDistributedAsync(Settings settings, Buckets buckets, FailureReport report, CancellationToken ct)
     {
         if (JobsSettings.Broker(Buckets.Environment(), out var brokerError) is not { } broker)
-            return Fail($"cannot reach the error queues: {brokerError}");
+            return JobsSettings.Fail($"cannot reach the error queues: {brokerError}");
         await using var queues = await ErrorQueues.ConnectAsync(broker, ct);
         var moved = await queues.MoveBackAsync(settings.Selects, ct);
         if (moved.Count == 0)
-            return Fail(NothingToRetry(settings, report));
+            return JobsSettings.Fail(NothingToRetry(settings, report));
         var series = moved.Select(m => m.SeriesInstanceUid).ToHashSet();
         await MarkRetriedAsync(buckets, [.. report.Series.Where(s => series.Contains(s.SeriesInstanceUid)).SelectMany(s => s.Failures)], ct);
         foreach (var queue in moved.GroupBy(m => m.Queue))
@@ -97,10 +97,4 @@ internal sealed class RetryCommand : AsyncCommand<RetryCommand.Settings>
             : $"series {uid} has nothing to retry: its failures were resolved since";
     }
 
-    /// <summary>One line on stderr (never wrapped, whatever the terminal width), exit code 1.</summary>
-    public static int Fail(string message)
-    {
-        Console.Error.WriteLine(message);
-        return 1;
-    }
 }
