@@ -56,8 +56,10 @@ internal sealed class FailedCommand : AsyncCommand<FailedCommand.Settings>
                 : "objects of no known series"));
             AnsiConsole.Write(table);
         }
+        var known = report.Series.Where(s => s.SeriesInstanceUid is not null).ToList();
+        var unknown = report.Series.Where(s => s.SeriesInstanceUid is null).Sum(s => s.Failures.Count);
         AnsiConsole.MarkupLineInterpolated(
-            $"{report.Series.Sum(s => s.Failures.Count)} failed objects in {report.Series.Count} series; {report.Resolved.Count} resolved failure records kept as history");
+            $"{known.Sum(s => s.Failures.Count)} failed objects in {known.Count} series, {unknown} of no known series; {report.Resolved.Count} resolved failure records kept as history");
         if (counts is not null)
             AnsiConsole.MarkupLineInterpolated($"error queues: {string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}"))}");
         if (unread is not null)
