@@ -18,6 +18,7 @@ app.Configure(config =>
     config.AddImagingCommands();
     config.AddModelCommands();
     config.AddBenchCommands();
+    config.AddJobsCommands();
 });
 
 // Ctrl+C and SIGTERM cancel the verb in hand, which stops promptly with its outputs whole (object writes are atomic and a

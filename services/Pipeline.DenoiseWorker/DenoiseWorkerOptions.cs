@@ -47,6 +47,17 @@ internal sealed class DenoiseWorkerOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Free bytes below which (on the temp or the model cache folder) the worker stops taking jobs, which stay in the queue,
+    /// until space returns; 0 turns the watermark off.
+    /// </summary>
+    [Range(0L, long.MaxValue)]
+    public long MinFreeDiskBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How often free space is checked against <see cref="MinFreeDiskBytes"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan DiskCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Model versions kept loaded (the newest ones); older sessions are released once no job uses them.</summary>
     [Range(1, 8)]
     public int LoadedModels { get; set; } = 2;

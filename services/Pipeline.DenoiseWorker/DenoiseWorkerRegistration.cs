@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Pipeline.DenoiseWorker.Intake;
 using Pipeline.DenoiseWorker.Jobs;
 using Pipeline.DenoiseWorker.Models;
 using Pipeline.Hosting;
@@ -27,10 +28,22 @@ public static class DenoiseWorkerRegistration
         builder.AddValidatedOptions<DenoiseWorkerOptions>(DenoiseWorkerOptions.Section);
         builder.AddObjectLimits();
         builder.AddModelRegistry();
+        builder.AddRetention<ModelCacheRetention>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LoadedModels>();
+        builder.Services.AddDiskWatermark();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DiskWatermark>());
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<DenoiseWorkerOptions>>((host, worker) => host.ShutdownTimeout = worker.Value.ShutdownTimeout);
         builder.Services.AddOptions<MassTransitHostOptions>().Configure<IOptions<DenoiseWorkerOptions>>((bus, worker) => bus.StopTimeout = worker.Value.ShutdownTimeout);
         return builder;
+    }
+
+    /// <summary>The disk watermark on the job endpoint (its checks run as a hosted service in a host).</summary>
+    internal static IServiceCollection AddDiskWatermark(this IServiceCollection services)
+    {
+        services.TryAddSingleton<IFreeSpaceProbe, DriveFreeSpace>();
+        services.AddSingleton<DiskWatermark>();
+        services.AddReceiveEndpointObserver(sp => sp.GetRequiredService<DiskWatermark>());
+        return services;
     }
 }

@@ -1,5 +1,6 @@
 using MassTransit;
 using Pipeline.Contracts;
+using Pipeline.Hosting;
 
 namespace Pipeline.Evaluation;
 
@@ -10,7 +11,7 @@ namespace Pipeline.Evaluation;
 internal sealed class SeriesDenoisedConsumer(SeriesEvaluator evaluator) : IConsumer<SeriesDenoised>
 {
     /// <summary>Queue of the evaluation service.</summary>
-    public const string EndpointName = "evaluation";
+    public const string EndpointName = PipelineQueues.Evaluation;
 
     public async Task Consume(ConsumeContext<SeriesDenoised> context)
     {

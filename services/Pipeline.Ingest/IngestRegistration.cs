@@ -21,6 +21,7 @@ public static class IngestRegistration
         builder.AddValidatedOptions<IngestOptions>(IngestOptions.Section);
         builder.AddObjectLimits();
         builder.AddModelRegistry();
+        builder.AddRetention<OutputBucketRetention>(); // one sweeper of the output bucket per deployment
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IngestInbox>();
         builder.Services.AddSingleton<IngestProcessor>();

@@ -38,6 +38,27 @@ public static class BucketLayout
     public static string RevisionFolder(string studyUid, string seriesUid, string modelVersion, int revision) =>
         DerivedInstancesFolder(studyUid, seriesUid, modelVersion) + $"r{revision}/";
 
+    /// <summary>
+    /// Whether a key of the output bucket (e.g. from a listing) is a derived instance; if so, the series output folder it
+    /// belongs to (<see cref="SeriesOutputFolder"/>) and its revision.
+    /// </summary>
+    public static bool TryParseDerivedInstance(string key, out string seriesOutputFolder, out int revision)
+    {
+        (seriesOutputFolder, revision) = ("", 0);
+        const string instances = "/instances/r";
+        var at = key.LastIndexOf(instances, StringComparison.Ordinal);
+        if (!key.StartsWith(StudiesFolder, StringComparison.Ordinal) || at < 0) return false;
+        var rest = key.AsSpan(at + instances.Length);
+        var slash = rest.IndexOf('/');
+        if (slash <= 0 || !int.TryParse(rest[..slash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out revision))
+            return false;
+        seriesOutputFolder = key[..(at + 1)];
+        return true;
+    }
+
+    /// <summary>The series output folder of a completion marker's key (see <see cref="IsCompletionMarker"/>).</summary>
+    public static string SeriesOutputFolderOfMarker(string markerKey) => markerKey[..^CompletionMarkerName.Length];
+
     /// <summary>Key of a derived instance of one revision.</summary>
     public static string DerivedInstance(string studyUid, string seriesUid, string modelVersion, int revision, string derivedSopInstanceUid) =>
         RevisionFolder(studyUid, seriesUid, modelVersion, revision) + $"{derivedSopInstanceUid}.dcm";
@@ -96,7 +117,7 @@ public static class BucketLayout
 /// <param name="Reason">Specific, human-readable reason.</param>
 /// <param name="ErrorType">Exception type name, for grouping on dashboards.</param>
 /// <param name="OccurredAt">When it failed (UTC).</param>
-/// <param name="Attempts">How many times it was tried.</param>
+/// <param name="Attempts">How many times it failed: a later failure of the same object and stage replaces the record and counts on.</param>
 /// <param name="StudyInstanceUid">Study UID when known.</param>
 /// <param name="SeriesInstanceUid">Series UID when known.</param>
 /// <param name="ModelVersion">Model version when the failure is model-specific.</param>
@@ -112,6 +133,12 @@ public sealed record FailureRecord(
     string? ModelVersion = null)
 {
     public int ContractVersion { get; init; } = Contracts.ContractVersion.Current;
+
+    /// <summary>
+    /// When an operator last asked for a retry (`pipeline jobs retry`); kept when the retry fails again. The record stays as
+    /// history after a successful retry (until its retention lifetime), so it says the object was retried.
+    /// </summary>
+    public DateTimeOffset? RetriedAt { get; init; }
 }
 
 /// <summary>

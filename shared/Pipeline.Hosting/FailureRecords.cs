@@ -4,7 +4,10 @@ using Pipeline.Storage;
 
 namespace Pipeline.Hosting;
 
-/// <summary>Writes failure records where operators look: one JSON document per failed object and stage.</summary>
+/// <summary>
+/// The one reader and writer of failure records where operators look: one JSON document per failed object and stage.
+/// A later failure of the same object and stage replaces the record, counting the attempts and keeping when it was retried.
+/// </summary>
 public static class FailureRecords
 {
     /// <summary>
@@ -25,7 +28,34 @@ public static class FailureRecords
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(record);
         var key = KeyOf(record.Stage, record.Source);
-        await store.PutBytesAsync(bucket, key, JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Options), new ObjectWriteOptions("application/json"), ct);
+        if (await store.ReadFailureAsync(bucket, key, ct) is { } earlier)
+            record = record with { Attempts = earlier.Attempts + record.Attempts, RetriedAt = earlier.RetriedAt };
+        await store.PutFailureAsync(bucket, key, record, ct);
         return new ObjectRef(bucket, key);
     }
+
+    /// <summary>Records that an operator asked for a retry of the record at <paramref name="key"/>.</summary>
+    public static async Task MarkRetriedAsync(this IObjectStore store, string bucket, string key, DateTimeOffset at, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (await store.ReadFailureAsync(bucket, key, ct) is { } record)
+            await store.PutFailureAsync(bucket, key, record with { RetriedAt = at }, ct);
+    }
+
+    /// <summary>The record at <paramref name="key"/>; null when there is none or it is not a readable record.</summary>
+    public static async Task<FailureRecord?> ReadFailureAsync(this IObjectStore store, string bucket, string key, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        try
+        {
+            return JsonSerializer.Deserialize<FailureRecord>(await store.GetBytesAsync(bucket, key, cancellationToken: ct), ContractJson.Options);
+        }
+        catch (Exception e) when (e is ObjectNotFoundException or BucketNotFoundException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static Task PutFailureAsync(this IObjectStore store, string bucket, string key, FailureRecord record, CancellationToken ct) =>
+        store.PutBytesAsync(bucket, key, JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Options), new ObjectWriteOptions("application/json"), ct);
 }

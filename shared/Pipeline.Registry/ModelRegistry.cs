@@ -29,6 +29,9 @@ public sealed partial class ModelRegistry(IObjectStore store, ModelRegistryOptio
 
     public string Bucket => options.Bucket;
 
+    /// <summary>The local cache of verified versions.</summary>
+    public string CacheFolder => options.CacheFolder;
+
     /// <summary>The promoted version of <paramref name="name"/>, or null when none was promoted yet.</summary>
     public async Task<ModelVersionId?> TryGetCurrentAsync(string name, CancellationToken ct = default)
     {
@@ -93,7 +96,9 @@ public sealed partial class ModelRegistry(IObjectStore store, ModelRegistryOptio
             {
                 try
                 {
-                    return ModelFolder.Load(folder);
+                    var cached = ModelFolder.Load(folder);
+                    Directory.SetLastWriteTimeUtc(folder, DateTime.UtcNow); // in use: see DeleteUnusedCachedVersionsAsync
+                    return cached;
                 }
                 catch (ModelIntegrityException e)
                 {
@@ -140,6 +145,31 @@ public sealed partial class ModelRegistry(IObjectStore store, ModelRegistryOptio
         {
             _fetching.Release();
         }
+    }
+
+    /// <summary>
+    /// Deletes the cached versions no open used for <paramref name="unusedFor"/> (and fetches abandoned that long ago); returns
+    /// how many. A loaded model keeps running from memory; a later open fetches and verifies the version again.
+    /// </summary>
+    public async Task<int> DeleteUnusedCachedVersionsAsync(TimeSpan unusedFor, DateTimeOffset now, CancellationToken ct = default)
+    {
+        if (!Directory.Exists(options.CacheFolder)) return 0;
+        var deleted = 0;
+        await _fetching.WaitAsync(ct); // not while a version is fetched or opened
+        try
+        {
+            foreach (var version in Directory.EnumerateDirectories(options.CacheFolder).SelectMany(Directory.EnumerateDirectories))
+            {
+                if (now - Directory.GetLastWriteTimeUtc(version) < unusedFor) continue;
+                Directory.Delete(version, recursive: true);
+                deleted++;
+            }
+        }
+        finally
+        {
+            _fetching.Release();
+        }
+        return deleted;
     }
 
     private async Task<CurrentModelPointer?> TryReadPointerAsync(string name, CancellationToken ct)

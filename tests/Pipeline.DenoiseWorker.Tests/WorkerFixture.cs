@@ -32,14 +32,19 @@ public sealed class WorkerFixture : IAsyncDisposable
     /// <summary>The worker's "Limits" settings; a test may change them before a job (they are read per job).</summary>
     public LimitsOptions Limits { get; } = new();
 
-    public static async Task<WorkerFixture> StartAsync()
+    /// <param name="configure">Registers more of the worker (e.g. its disk watermark) before the bus starts.</param>
+    public static async Task<WorkerFixture> StartAsync(Action<IServiceCollection>? configure = null)
     {
         var fixture = new WorkerFixture();
-        await fixture.InitializeAsync();
+        await fixture.InitializeAsync(configure);
         return fixture;
     }
 
-    private async Task InitializeAsync()
+    /// <summary>A service of the worker's container.</summary>
+    public T Service<T>()
+        where T : notnull => _provider.GetRequiredService<T>();
+
+    private async Task InitializeAsync(Action<IServiceCollection>? configure)
     {
         Store = new LocalFolderObjectStore(new LocalFolderStorageOptions { Root = Path.Combine(_root, "store") });
         await Store.EnsureBucketAsync("incoming");
@@ -67,6 +72,7 @@ public sealed class WorkerFixture : IAsyncDisposable
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddSingleton<LoadedModels>();
+        configure?.Invoke(services);
         services.AddMassTransitTestHarness(bus => bus.AddDenoiseWorkerConsumers());
         _provider = services.BuildServiceProvider(true);
         Harness = _provider.GetRequiredService<ITestHarness>();

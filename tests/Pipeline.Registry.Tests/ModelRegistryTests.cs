@@ -93,4 +93,24 @@ public sealed class ModelRegistryTests : IDisposable
     [InlineData("a/..")]
     public void A_malformed_model_version_is_refused(string value) =>
         Assert.Throws<FormatException>(() => ModelVersionId.Parse(value));
+
+    [Fact]
+    public async Task The_cache_sweep_deletes_versions_unused_for_their_lifetime_and_an_open_keeps_a_version()
+    {
+        // Requirement: the model cache keeps what jobs use and loses what none opened for ModelCache; a deleted version is fetched again.
+        var current = await _registry.EnsureCurrentAsync("denoiser", DenoisingModel.DefaultFolder);
+        await _registry.OpenAsync(current);
+        var cached = Path.Combine(_root, "cache-a", "denoiser", "1");
+        var month = TimeSpan.FromDays(30);
+
+        Assert.Equal(0, await _registry.DeleteUnusedCachedVersionsAsync(month, DateTimeOffset.UtcNow));
+        Directory.SetLastWriteTimeUtc(cached, DateTime.UtcNow - TimeSpan.FromDays(40));
+        await _registry.OpenAsync(current); // opened again: in use
+        Assert.Equal(0, await _registry.DeleteUnusedCachedVersionsAsync(month, DateTimeOffset.UtcNow));
+        Directory.SetLastWriteTimeUtc(cached, DateTime.UtcNow - TimeSpan.FromDays(40));
+        Assert.Equal(1, await _registry.DeleteUnusedCachedVersionsAsync(month, DateTimeOffset.UtcNow));
+
+        Assert.False(Directory.Exists(cached));
+        Assert.NotNull(await _registry.OpenAsync(current));
+    }
 }

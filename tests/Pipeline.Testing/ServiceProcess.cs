@@ -118,14 +118,15 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>The build output of {folder}/{project}, in the calling assembly's configuration (Debug or Release).</summary>
-    public static string BuiltAssembly(string project, string folder = "services")
+    public static string BuiltAssembly(string project, string folder = "services", string? assemblyName = null)
     {
+        assemblyName ??= project;
         var testFolder = AppContext.BaseDirectory;
         var configuration = testFolder.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         var root = Path.GetFullPath(Path.Combine(SampleData.DataFolder, "..", ".."));
-        var dll = Directory.EnumerateFiles(Path.Combine(root, folder, project, "bin", configuration), project + ".dll", SearchOption.AllDirectories)
+        var dll = Directory.EnumerateFiles(Path.Combine(root, folder, project, "bin", configuration), assemblyName + ".dll", SearchOption.AllDirectories)
             .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault();
-        return dll ?? throw new FileNotFoundException($"{project}.dll is not built under {folder}/{project}/bin/{configuration} (build this test project: it references that project)");
+        return dll ?? throw new FileNotFoundException($"{assemblyName}.dll is not built under {folder}/{project}/bin/{configuration} (build this test project: it references that project)");
     }
 
     [GeneratedRegex(@"Now listening on: (http://\S+)")]

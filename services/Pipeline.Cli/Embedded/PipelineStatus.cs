@@ -15,11 +15,14 @@ internal sealed record FailureState(FailureRecord Record, string Key);
 /// <summary>
 /// The pipeline's state read from the buckets alone (the system of record): series with a completion
 /// marker are done (with their report when evaluated), failure records name failed objects, and input
-/// objects in neither are pending.
+/// objects in neither are pending. A failure record whose object a marker lists as denoised since (a retry, a
+/// re-upload) is resolved: kept as history, not a failure.
 /// </summary>
-internal sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnlyList<FailureState> Failures, IReadOnlyList<string> Pending)
+internal sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnlyList<FailureState> Failures, IReadOnlyList<string> Pending,
+    IReadOnlyList<FailureState> Resolved)
 {
-    public static async Task<PipelineStatus> ReadAsync(IObjectStore store, string inputBucket, string outputBucket, CancellationToken ct)
+    /// <summary>Reads the output bucket, and the input bucket for pending objects unless <paramref name="inputBucket"/> is null.</summary>
+    public static async Task<PipelineStatus> ReadAsync(IObjectStore store, string? inputBucket, string outputBucket, CancellationToken ct)
     {
         var done = new List<SeriesState>();
         var failures = new List<FailureState>();
@@ -28,7 +31,7 @@ internal sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnly
         {
             if (BucketLayout.IsFailureRecord(listed.Key))
             {
-                if (await ReadAsync<FailureRecord>(store, outputBucket, listed.Key, ContractJson.Options, ct) is { } record)
+                if (await store.ReadFailureAsync(outputBucket, listed.Key, ct) is { } record)
                 {
                     failures.Add(new FailureState(record, listed.Key));
                     accounted.Add(record.Source);
@@ -44,11 +47,17 @@ internal sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnly
                 accounted.UnionWith(marker.FailedInstances);
             }
         }
+        var denoised = done.SelectMany(s => s.Marker.Instances).Select(i => i.Source).ToHashSet();
+        var resolved = failures.Where(f => denoised.Contains(f.Record.Source)).ToList();
+        failures.RemoveAll(resolved.Contains);
         var pending = new List<string>();
-        await foreach (var listed in ListOrEmpty(store, inputBucket, "", ct))
-            if (!accounted.Contains(new ObjectRef(inputBucket, listed.Key)))
-                pending.Add(listed.Key);
-        return new PipelineStatus(done, failures, pending);
+        if (inputBucket is not null)
+        {
+            await foreach (var listed in ListOrEmpty(store, inputBucket, "", ct))
+                if (!accounted.Contains(new ObjectRef(inputBucket, listed.Key)))
+                    pending.Add(listed.Key);
+        }
+        return new PipelineStatus(done, failures, pending, resolved);
     }
 
     private static async IAsyncEnumerable<ListedObject> ListOrEmpty(IObjectStore store, string bucket, string prefix,

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
+using Pipeline.Hosting;
 
 namespace Pipeline.DenoiseWorker.Jobs;
 
@@ -10,7 +11,7 @@ namespace Pipeline.DenoiseWorker.Jobs;
 /// </summary>
 internal sealed class DenoiseSeriesConsumerDefinition : ConsumerDefinition<DenoiseSeriesConsumer>
 {
-    public const string QueueName = "denoise-series";
+    public const string QueueName = PipelineQueues.DenoiseJobs;
 
     public DenoiseSeriesConsumerDefinition(IOptions<DenoiseWorkerOptions> options)
     {

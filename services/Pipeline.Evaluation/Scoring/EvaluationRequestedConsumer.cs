@@ -1,5 +1,6 @@
 using MassTransit;
 using Pipeline.Contracts;
+using Pipeline.Hosting;
 
 namespace Pipeline.Evaluation.Scoring;
 
@@ -7,7 +8,7 @@ namespace Pipeline.Evaluation.Scoring;
 internal sealed class EvaluationRequestedConsumer(ModelScorer scorer) : IConsumer<EvaluationRequested>
 {
     /// <summary>Own queue: a long scoring run does not hold up series evaluations.</summary>
-    public const string EndpointName = "evaluation-model-scores";
+    public const string EndpointName = PipelineQueues.EvaluationModelScores;
 
     public async Task Consume(ConsumeContext<EvaluationRequested> context) =>
         await context.Publish(await scorer.ScoreAsync(context.Message, context.GetRetryAttempt() + 1, context.CancellationToken), context.CancellationToken);

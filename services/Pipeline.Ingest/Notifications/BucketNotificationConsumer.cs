@@ -1,4 +1,5 @@
 using MassTransit;
+using Pipeline.Hosting;
 
 namespace Pipeline.Ingest.Notifications;
 
@@ -13,7 +14,7 @@ internal sealed record BucketNotification;
 internal sealed class BucketNotificationConsumer(IngestInbox inbox) : IConsumer<BucketNotification>
 {
     /// <summary>Queue (and exchange) the object store's AMQP target publishes to.</summary>
-    public const string EndpointName = "bucket-notifications";
+    public const string EndpointName = PipelineQueues.BucketNotifications;
 
     public async Task Consume(ConsumeContext<BucketNotification> context)
     {

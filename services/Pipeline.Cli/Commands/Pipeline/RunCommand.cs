@@ -35,10 +35,14 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             Input is not null && !Directory.Exists(Input) ? ValidationResult.Error($"input folder '{Input}' does not exist") : ValidationResult.Success();
     }
 
-    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
+        RunAsync(settings.Input ?? SampleStudy.Folder, settings.Output, settings.Model, cancellationToken);
+
+    /// <summary>Runs the embedded pipeline over <paramref name="inputFolder"/> into <paramref name="outputFolder"/>; returns the exit code.</summary>
+    public static async Task<int> RunAsync(string inputFolder, string outputFolder, string? modelFolder, CancellationToken cancellationToken)
     {
-        var input = Path.GetFullPath(settings.Input ?? SampleStudy.Folder);
-        var output = Path.GetFullPath(settings.Output);
+        var input = Path.GetFullPath(inputFolder);
+        var output = Path.GetFullPath(outputFolder);
         if (output == input || output.StartsWith(input + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             AnsiConsole.MarkupLine("[red]The output folder must not be inside the input folder (the input is never modified).[/]");
@@ -46,7 +50,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
         Directory.CreateDirectory(output);
         await using var pipeline = EmbeddedPipeline.Create(input, output);
-        var model = await pipeline.UseModelAsync(settings.Model, cancellationToken);
+        var model = await pipeline.UseModelAsync(modelFolder, cancellationToken);
         AnsiConsole.MarkupLineInterpolated($"input [blue]{input}[/] -> output [blue]{output}[/], model [blue]{model.ToString()}[/]");
 
         var started = Stopwatch.StartNew();

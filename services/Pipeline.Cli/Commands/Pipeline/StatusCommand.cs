@@ -1,8 +1,5 @@
 using System.ComponentModel;
-using Microsoft.Extensions.Configuration;
 using Pipeline.Cli.Embedded;
-using Pipeline.Storage;
-using Pipeline.Storage.Local;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -26,37 +23,12 @@ internal sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        IObjectStore store;
-        string inputBucket = EmbeddedPipeline.InputBucket, outputBucket = EmbeddedPipeline.OutputBucket;
-        if (settings.Output is { } output)
+        if (Buckets.Open(settings.Output, settings.Input, out var error) is not { } buckets)
         {
-            if (!Directory.Exists(output))
-            {
-                AnsiConsole.MarkupLineInterpolated($"[red]no such folder: {output}[/]");
-                return 1;
-            }
-            var buckets = new Dictionary<string, string> { [outputBucket] = Path.GetFullPath(output) };
-            if (settings.Input is { } input) buckets[inputBucket] = Path.GetFullPath(input);
-            store = new LocalFolderObjectStore(new LocalFolderStorageOptions
-            {
-                Root = Path.Combine(Path.GetFullPath(output), EmbeddedPipeline.StateFolder),
-                BucketFolders = buckets,
-            });
+            AnsiConsole.MarkupLineInterpolated($"[red]{error}[/]");
+            return 1;
         }
-        else
-        {
-            var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
-            var storage = configuration.GetSection("Storage").Get<StorageOptions>();
-            if (storage is null)
-            {
-                AnsiConsole.MarkupLine("[red]give an embedded run's OUT_DIR, or configure the object store (Storage__Kind, Storage__S3__...)[/]");
-                return 1;
-            }
-            store = storage.CreateStore();
-            inputBucket = configuration["Ingest:InputBucket"] ?? inputBucket;
-            outputBucket = storage.OutputBucket;
-        }
-        var status = await PipelineStatus.ReadAsync(store, inputBucket, outputBucket, cancellationToken);
+        var status = await PipelineStatus.ReadAsync(buckets.Store, buckets.Input, buckets.Output, cancellationToken);
         StatusView.Write(status, settings.Output);
         return 0;
     }
