@@ -57,7 +57,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
         start.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
-        start.Environment["Logging__LogLevel__MassTransit"] = "Warning";
+        if (!settings.ContainsKey("Logging:LogLevel:MassTransit")) start.Environment["Logging__LogLevel__MassTransit"] = "Warning";
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var service = new ServiceProcess(name, process);
