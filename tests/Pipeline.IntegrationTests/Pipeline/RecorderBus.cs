@@ -15,6 +15,9 @@ public sealed class RecorderBus : IAsyncDisposable
 
     public BusRecorder Recorder => _host.Services.GetRequiredService<BusRecorder>();
 
+    /// <summary>The recorder's bus, for a test that sends messages of its own.</summary>
+    public IBus Bus => _host.Services.GetRequiredService<IBus>();
+
     public static async Task<RecorderBus> StartAsync(PipelineScope scope)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ApplicationName = "Pipeline.IntegrationTests.Recorder" });
