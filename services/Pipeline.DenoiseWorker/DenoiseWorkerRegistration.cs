@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Pipeline.DenoiseWorker.Jobs;
 using Pipeline.DenoiseWorker.Models;
+using Pipeline.Denoising.Models;
 using Pipeline.Hosting;
 using Pipeline.Registry;
 
@@ -29,6 +30,7 @@ public static class DenoiseWorkerRegistration
         builder.AddModelRegistry();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<LoadedModels>();
+        builder.Services.AddPermanentFailure<ModelIntegrityException>(); // a version that does not verify will not verify on a retry
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<DenoiseWorkerOptions>>((host, worker) => host.ShutdownTimeout = worker.Value.ShutdownTimeout);
         builder.Services.AddOptions<MassTransitHostOptions>().Configure<IOptions<DenoiseWorkerOptions>>((bus, worker) => bus.StopTimeout = worker.Value.ShutdownTimeout);
         return builder;

@@ -118,11 +118,19 @@ public static class ServiceDefaults
         if (options.RetryLimit > 0)
             cfg.UseMessageRetry(retry =>
             {
-                retry.Ignore<UnsupportedContractVersionException>();
+                retry.Ignore([typeof(UnsupportedContractVersionException), .. context.GetServices<PermanentFailure>().Select(p => p.ExceptionType)]);
                 retry.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(1));
             });
         cfg.UseConsumeFilter(typeof(ContractVersionFilter<>), context);
     }
+
+    /// <summary>
+    /// Registers an exception a retry cannot fix (the message or what it names is bad, e.g. a model version that does not
+    /// verify): a message failing with it goes to the error queue at once instead of being retried for a minute.
+    /// </summary>
+    public static IServiceCollection AddPermanentFailure<TException>(this IServiceCollection services)
+        where TException : Exception =>
+        services.AddSingleton(new PermanentFailure(typeof(TException)));
 
     /// <summary>Maps /health/live (process up) and /health/ready (bus connected and every check healthy).</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
@@ -132,3 +140,6 @@ public static class ServiceDefaults
         return app;
     }
 }
+
+/// <summary>An exception type that is not retried (see <see cref="ServiceDefaults.AddPermanentFailure{TException}"/>).</summary>
+public sealed record PermanentFailure(Type ExceptionType);

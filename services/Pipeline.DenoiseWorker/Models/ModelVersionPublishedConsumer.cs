@@ -19,11 +19,7 @@ internal sealed partial class ModelVersionPublishedConsumer(LoadedModels models,
         var published = context.Message;
         try
         {
-            using var lease = await models.AcquireAsync(published.ModelVersion, context.CancellationToken);
-            var files = lease.Manifest.Files;
-            if (!string.Equals(files.Onnx.Sha256, published.OnnxSha256, StringComparison.OrdinalIgnoreCase)
-                || !string.Equals(files.Weights.Sha256, published.WeightsSha256, StringComparison.OrdinalIgnoreCase))
-                throw new ModelIntegrityException($"Model version {published.ModelVersion} in the registry does not match the published SHA-256 values; not used.");
+            using var lease = await models.AcquireAsync(published.ModelVersion, context.CancellationToken, published);
             LogReady(logger, published.ModelVersion, lease.Device);
         }
         catch (ModelIntegrityException e)

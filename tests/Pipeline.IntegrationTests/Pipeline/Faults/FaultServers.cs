@@ -122,6 +122,17 @@ internal static class FaultServers
         }
     }
 
+    /// <summary>Waits until a process logged a line containing <paramref name="text"/>.</summary>
+    public static async Task WaitForLineAsync(ServiceProcess process, string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!process.Lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+        {
+            if (clock.Elapsed > timeout) throw new TimeoutException($"{process.Name} logged no line with \"{text}\" in {timeout.TotalSeconds:F0} s");
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>A TCP port nobody listens on now.</summary>
     public static int FreePort()
     {
