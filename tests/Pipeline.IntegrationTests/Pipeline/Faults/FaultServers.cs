@@ -143,3 +143,67 @@ internal static class FaultServers
 
     public static string Invariant(this TimeSpan span) => span.ToString("c", CultureInfo.InvariantCulture);
 }
+
+/// <summary>
+/// An s3rver of the test's own (infra/test-servers' patched install) on a free port with its own folder, so a test can
+/// take the store away and bring it back (same port, same data) without disturbing the shared one.
+/// </summary>
+internal sealed class PrivateS3Server : IAsyncDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("it-s3rver-").FullName;
+    private Process? _process;
+
+    private PrivateS3Server(int port) => Port = port;
+
+    public int Port { get; }
+
+    public string Endpoint => $"127.0.0.1:{Port}";
+
+    public static async Task<PrivateS3Server> StartAsync()
+    {
+        var server = new PrivateS3Server(FaultServers.FreePort());
+        await server.StartAgainAsync();
+        return server;
+    }
+
+    /// <summary>Starts it (again) on the same port and folder and waits until it answers.</summary>
+    public async Task StartAgainAsync()
+    {
+        var script = Path.Combine(SampleData.DataFolder, "..", "..", "infra", "test-servers", "node_modules", "s3rver", "bin", "s3rver.js");
+        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { script, "--directory", _folder, "--address", "127.0.0.1", "--port", Port.ToString(CultureInfo.InvariantCulture), "--silent", "--no-vhost-buckets" })
+            start.ArgumentList.Add(argument);
+        start.Environment["NODE_OPTIONS"] = "--openssl-legacy-provider";
+        _process = Process.Start(start) ?? throw new InvalidOperationException("s3rver did not start");
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync("127.0.0.1", Port);
+                return;
+            }
+            catch (SocketException) when (clock.Elapsed < TimeSpan.FromSeconds(30) && !_process.HasExited)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>Takes it away at once (SIGKILL): connections are refused until <see cref="StartAgainAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        _process = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+}

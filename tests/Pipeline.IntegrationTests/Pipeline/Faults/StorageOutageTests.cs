@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Pipeline.Contracts;
+using Pipeline.Storage;
+using Pipeline.Storage.S3;
+using Xunit.Abstractions;
+using static Pipeline.IntegrationTests.Pipeline.Faults.FaultServers;
+
+namespace Pipeline.IntegrationTests.Pipeline.Faults;
+
+/// <summary>
+/// The S3 server goes away for 30 s while a job is in hand (ingest, a worker and evaluation as processes on a private
+/// s3rver): the services retry with bounded backoff (about a minute: Bus:RetryLimit) and every series completes once,
+/// with nothing in an error queue.
+/// </summary>
+[Collection(TestServersCollection.Name)]
+public sealed class StorageOutageTests(TestServers servers, ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(30);
+    private const int Slices = 3;
+    private PipelineScope _scope = null!;
+
+    public async Task InitializeAsync() => _scope = await PipelineScope.CreateAsync(servers);
+
+    public async Task DisposeAsync() => await _scope.DisposeAsync();
+
+    [Fact]
+    public async Task Requirement_a_30_second_storage_outage_mid_run_is_ridden_out_by_retries_and_every_series_completes_once()
+    {
+        await using var s3 = await PrivateS3Server.StartAsync();
+        using var store = new S3ObjectStore(servers.S3 with { Endpoint = s3.Endpoint });
+        await store.EnsureBucketAsync(_scope.InputBucket);
+        var settings = _scope.Settings();
+        settings["Storage:S3:Endpoint"] = s3.Endpoint;
+        List<ServiceProcess> processes = [];
+        try
+        {
+            processes = await StartAsync(("ingest", "Pipeline.Ingest", settings), ("worker", "Pipeline.DenoiseWorker", Worker(_scope, settings, "worker")),
+                ("evaluation", "Pipeline.Evaluation", settings));
+            await using var observer = await RecorderBus.StartAsync(_scope);
+            foreach (var series in new[] { "t1", "t1-noisy" })
+                foreach (var file in PipelineScope.SampleSeries(series, Slices))
+                    await store.PutBytesAsync(_scope.InputBucket, $"drop/outage/{series}/{Path.GetFileName(file)}", await File.ReadAllBytesAsync(file));
+
+            // The store goes away as the first job reaches the worker (its model fetch and reads fail), and comes back after 30 s.
+            await observer.Recorder.WaitForAsync<DenoiseSeries>(1, Patience);
+            await s3.StopAsync();
+            var down = Stopwatch.StartNew();
+            await Task.Delay(Outage);
+            await s3.StartAgainAsync();
+            output.WriteLine($"store down for {down.Elapsed.TotalSeconds:F1} s");
+
+            await observer.Recorder.WaitForAsync<EvaluationCompleted>(2, Patience);
+            var worker = processes.Single(p => p.Name == "worker");
+            Assert.Contains(worker.Lines, l => l.Contains("R-RETRY", StringComparison.Ordinal)); // the job was in hand during the outage
+
+            // Once each: one job, one marker and one report per series, nothing in an error queue.
+            var jobs = observer.Recorder.All<DenoiseSeries>();
+            Assert.Equal(2, jobs.Select(j => j.SeriesInstanceUid).Distinct().Count());
+            Assert.Equal(2, worker.Lines.Count(l => l.Contains(" denoised: ", StringComparison.Ordinal)));
+            foreach (var job in jobs.DistinctBy(j => j.SeriesInstanceUid))
+            {
+                var marker = JsonSerializer.Deserialize<SeriesCompletion>(await store.GetBytesAsync(_scope.OutputBucket,
+                    BucketLayout.CompletionMarker(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion)))!;
+                Assert.Equal((1, Slices, 0), (marker.Revision, marker.Instances.Count, marker.FailedInstances.Count));
+                Assert.NotNull(await store.TryStatAsync(_scope.OutputBucket, BucketLayout.Report(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion)));
+            }
+            foreach (var queue in new[] { "denoise-series_error", "evaluation_error", "denoise-job-fault_error" })
+                Assert.Equal((queue, 0u), (queue, await QueueDepthAsync(_scope, queue)));
+            Assert.All(processes, p => Assert.False(p.HasExited, $"{p.Name} exited"));
+        }
+        finally
+        {
+            await DisposeAllAsync(output, processes);
+        }
+    }
+}
