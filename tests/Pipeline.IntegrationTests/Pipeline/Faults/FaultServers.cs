@@ -101,22 +101,22 @@ internal static class FaultServers
         await channel.BasicPublishAsync("", queue, mandatory: true, properties, body);
     }
 
-    /// <summary>The failure record written for <paramref name="source"/> at <paramref name="stage"/>, or null.</summary>
-    public static async Task<FailureRecord?> FailureRecordAsync(PipelineScope scope, PipelineStage stage, ObjectRef source)
+    /// <summary>The failure record written for <paramref name="source"/> at <paramref name="stage"/> in the scope's output bucket, or null.</summary>
+    public static async Task<FailureRecord?> FailureRecordAsync(IObjectStore store, PipelineScope scope, PipelineStage stage, ObjectRef source)
     {
         var key = BucketLayout.FailureRecord(stage, source);
-        return await scope.Store.TryStatAsync(scope.OutputBucket, key) is null
+        return await store.TryStatAsync(scope.OutputBucket, key) is null
             ? null
-            : JsonSerializer.Deserialize<FailureRecord>(await scope.Store.GetBytesAsync(scope.OutputBucket, key), ContractJson.Options);
+            : JsonSerializer.Deserialize<FailureRecord>(await store.GetBytesAsync(scope.OutputBucket, key), ContractJson.Options);
     }
 
-    /// <summary>Waits for the failure record of <paramref name="source"/>.</summary>
-    public static async Task<FailureRecord> WaitForFailureRecordAsync(PipelineScope scope, PipelineStage stage, ObjectRef source, TimeSpan timeout)
+    /// <summary>Waits for the failure record of <paramref name="source"/> (in <paramref name="store"/>, else the scope's store).</summary>
+    public static async Task<FailureRecord> WaitForFailureRecordAsync(PipelineScope scope, PipelineStage stage, ObjectRef source, TimeSpan timeout, IObjectStore? store = null)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            if (await FailureRecordAsync(scope, stage, source) is { } record) return record;
+            if (await FailureRecordAsync(store ?? scope.Store, scope, stage, source) is { } record) return record;
             if (clock.Elapsed > timeout) throw new TimeoutException($"no {stage} failure record for {source.Key} after {timeout.TotalSeconds:F0} s");
             await Task.Delay(250);
         }

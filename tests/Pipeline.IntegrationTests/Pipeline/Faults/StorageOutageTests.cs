@@ -9,14 +9,16 @@ using static Pipeline.IntegrationTests.Pipeline.Faults.FaultServers;
 namespace Pipeline.IntegrationTests.Pipeline.Faults;
 
 /// <summary>
-/// The S3 server goes away for 30 s while a job is in hand (ingest, a worker and evaluation as processes on a private
-/// s3rver): the services retry with bounded backoff (about a minute: Bus:RetryLimit) and every series completes once,
-/// with nothing in an error queue.
+/// The S3 server goes away while a job is in hand (the services as processes on a private s3rver). For 30 s: the
+/// services retry with bounded backoff (about a minute: Bus:RetryLimit) and every series completes once, with nothing in
+/// an error queue. For longer than a job's retries last: the job lands in the error queue with its reason, and its
+/// failure record is written when the store is back (the fault consumer's own retries start after the job's ran out).
 /// </summary>
 [Collection(TestServersCollection.Name)]
 public sealed class StorageOutageTests(TestServers servers, ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LongOutage = TimeSpan.FromSeconds(25);
     private const int Slices = 3;
     private PipelineScope _scope = null!;
 
@@ -73,5 +75,47 @@ public sealed class StorageOutageTests(TestServers servers, ITestOutputHelper ou
         {
             await DisposeAllAsync(output, processes);
         }
+    }
+
+    [Fact]
+    public async Task Requirement_a_job_whose_retries_run_out_during_an_outage_lands_in_the_error_queue_with_its_reason_and_a_failure_record()
+    {
+        await using var s3 = await PrivateS3Server.StartAsync();
+        using var store = new S3ObjectStore(servers.S3 with { Endpoint = s3.Endpoint });
+        await store.EnsureBucketAsync(_scope.InputBucket);
+        var settings = _scope.Settings();
+        settings["Storage:S3:Endpoint"] = s3.Endpoint;
+        // 4 retries: the job's run out 14-20 s into the outage; the fault consumer's then reach past its end (25 s).
+        var worker = Worker(_scope, settings, "worker");
+        worker["Bus:RetryLimit"] = "4";
+        List<ServiceProcess> processes = [];
+        try
+        {
+            processes = await StartAsync(("ingest", "Pipeline.Ingest", settings), ("worker", "Pipeline.DenoiseWorker", worker));
+            await using var observer = await RecorderBus.StartAsync(_scope);
+            foreach (var file in PipelineScope.SampleSeries("t1", Slices))
+                await store.PutBytesAsync(_scope.InputBucket, $"drop/outage/t1/{Path.GetFileName(file)}", await File.ReadAllBytesAsync(file));
+
+            var job = (await observer.Recorder.WaitForAsync<DenoiseSeries>(1, Patience))[0];
+            await s3.StopAsync();
+            var down = Stopwatch.StartNew();
+            await WaitForDepthAsync(_scope, "denoise-series_error", 1, LongOutage); // ran out while the store was still away
+            await Task.Delay(LongOutage - down.Elapsed);
+            await s3.StartAgainAsync();
+
+            // The reason twice: in the error queue's fault headers, and in the failure record (keyed by the job's first instance).
+            var record = await WaitForFailureRecordAsync(_scope, PipelineStage.Denoise, job.Instances[0], Patience, store);
+            Assert.Contains("DenoiseSeries is in the error queue: ", record.Reason, StringComparison.Ordinal);
+            Assert.Equal((job.StudyInstanceUid, job.SeriesInstanceUid), (record.StudyInstanceUid, record.SeriesInstanceUid));
+            var reason = Assert.Single(await FaultMessagesAsync(_scope, "denoise-series_error"));
+            Assert.Contains(reason, record.Reason, StringComparison.Ordinal);
+            Assert.Equal(0u, await QueueDepthAsync(_scope, "denoise-job-fault_error"));
+            Assert.All(processes, p => Assert.False(p.HasExited, $"{p.Name} exited"));
+        }
+        finally
+        {
+            await DisposeAllAsync(output, processes);
+        }
+
     }
 }
