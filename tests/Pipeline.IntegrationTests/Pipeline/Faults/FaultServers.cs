@@ -12,6 +12,18 @@ using Xunit.Abstractions;
 
 namespace Pipeline.IntegrationTests.Pipeline.Faults;
 
+/// <summary>A fault test: its own <see cref="PipelineScope"/> (virtual host and buckets) on the shared servers.</summary>
+public abstract class FaultTest(TestServers servers) : IAsyncLifetime
+{
+    protected TestServers Servers => servers;
+
+    protected PipelineScope Scope { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Scope = await PipelineScope.CreateAsync(servers);
+
+    public async Task DisposeAsync() => await Scope.DisposeAsync();
+}
+
 /// <summary>What the fault tests share: starting the services as processes, looking into queues, reading failure records.</summary>
 internal static class FaultServers
 {

@@ -15,34 +15,25 @@ namespace Pipeline.IntegrationTests.Pipeline.Faults;
 /// failure record is written when the store is back (the fault consumer's own retries start after the job's ran out).
 /// </summary>
 [Collection(TestServersCollection.Name)]
-public sealed class StorageOutageTests(TestServers servers, ITestOutputHelper output) : IAsyncLifetime
+public sealed class StorageOutageTests(TestServers servers, ITestOutputHelper output) : FaultTest(servers)
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan LongOutage = TimeSpan.FromSeconds(25);
     private const int Slices = 3;
-    private PipelineScope _scope = null!;
-
-    public async Task InitializeAsync() => _scope = await PipelineScope.CreateAsync(servers);
-
-    public async Task DisposeAsync() => await _scope.DisposeAsync();
-
     [Fact]
     public async Task Requirement_a_30_second_storage_outage_mid_run_is_ridden_out_by_retries_and_every_series_completes_once()
     {
         await using var s3 = await PrivateS3Server.StartAsync();
-        using var store = new S3ObjectStore(servers.S3 with { Endpoint = s3.Endpoint });
-        await store.EnsureBucketAsync(_scope.InputBucket);
-        var settings = _scope.Settings();
+        using var store = new S3ObjectStore(Servers.S3 with { Endpoint = s3.Endpoint });
+        var settings = Scope.Settings();
         settings["Storage:S3:Endpoint"] = s3.Endpoint;
         List<ServiceProcess> processes = [];
         try
         {
-            processes = await StartAsync(("ingest", "Pipeline.Ingest", settings), ("worker", "Pipeline.DenoiseWorker", Worker(_scope, settings, "worker")),
+            processes = await StartAsync(("ingest", "Pipeline.Ingest", settings), ("worker", "Pipeline.DenoiseWorker", Worker(Scope, settings, "worker")),
                 ("evaluation", "Pipeline.Evaluation", settings));
-            await using var observer = await RecorderBus.StartAsync(_scope);
-            foreach (var series in new[] { "t1", "t1-noisy" })
-                foreach (var file in PipelineScope.SampleSeries(series, Slices))
-                    await store.PutBytesAsync(_scope.InputBucket, $"drop/outage/{series}/{Path.GetFileName(file)}", await File.ReadAllBytesAsync(file));
+            await using var observer = await RecorderBus.StartAsync(Scope);
+            await DropAsync(store, "t1", "t1-noisy");
 
             // The store goes away as the first job reaches the worker (its model fetch and reads fail), and comes back after 30 s.
             await observer.Recorder.WaitForAsync<DenoiseSeries>(1, Patience);
@@ -62,13 +53,13 @@ public sealed class StorageOutageTests(TestServers servers, ITestOutputHelper ou
             Assert.Equal(2, worker.Lines.Count(l => l.Contains(" denoised: ", StringComparison.Ordinal)));
             foreach (var job in jobs.DistinctBy(j => j.SeriesInstanceUid))
             {
-                var marker = JsonSerializer.Deserialize<SeriesCompletion>(await store.GetBytesAsync(_scope.OutputBucket,
+                var marker = JsonSerializer.Deserialize<SeriesCompletion>(await store.GetBytesAsync(Scope.OutputBucket,
                     BucketLayout.CompletionMarker(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion)))!;
                 Assert.Equal((1, Slices, 0), (marker.Revision, marker.Instances.Count, marker.FailedInstances.Count));
-                Assert.NotNull(await store.TryStatAsync(_scope.OutputBucket, BucketLayout.Report(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion)));
+                Assert.NotNull(await store.TryStatAsync(Scope.OutputBucket, BucketLayout.Report(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion)));
             }
             foreach (var queue in new[] { "denoise-series_error", "evaluation_error", "denoise-job-fault_error" })
-                Assert.Equal((queue, 0u), (queue, await QueueDepthAsync(_scope, queue)));
+                Assert.Equal((queue, 0u), (queue, await QueueDepthAsync(Scope, queue)));
             Assert.All(processes, p => Assert.False(p.HasExited, $"{p.Name} exited"));
         }
         finally
@@ -81,35 +72,33 @@ public sealed class StorageOutageTests(TestServers servers, ITestOutputHelper ou
     public async Task Requirement_a_job_whose_retries_run_out_during_an_outage_lands_in_the_error_queue_with_its_reason_and_a_failure_record()
     {
         await using var s3 = await PrivateS3Server.StartAsync();
-        using var store = new S3ObjectStore(servers.S3 with { Endpoint = s3.Endpoint });
-        await store.EnsureBucketAsync(_scope.InputBucket);
-        var settings = _scope.Settings();
+        using var store = new S3ObjectStore(Servers.S3 with { Endpoint = s3.Endpoint });
+        var settings = Scope.Settings();
         settings["Storage:S3:Endpoint"] = s3.Endpoint;
         // 4 retries: the job's run out 14-20 s into the outage; the fault consumer's then reach past its end (25 s).
-        var worker = Worker(_scope, settings, "worker");
+        var worker = Worker(Scope, settings, "worker");
         worker["Bus:RetryLimit"] = "4";
         List<ServiceProcess> processes = [];
         try
         {
             processes = await StartAsync(("ingest", "Pipeline.Ingest", settings), ("worker", "Pipeline.DenoiseWorker", worker));
-            await using var observer = await RecorderBus.StartAsync(_scope);
-            foreach (var file in PipelineScope.SampleSeries("t1", Slices))
-                await store.PutBytesAsync(_scope.InputBucket, $"drop/outage/t1/{Path.GetFileName(file)}", await File.ReadAllBytesAsync(file));
+            await using var observer = await RecorderBus.StartAsync(Scope);
+            await DropAsync(store, "t1");
 
             var job = (await observer.Recorder.WaitForAsync<DenoiseSeries>(1, Patience))[0];
             await s3.StopAsync();
             var down = Stopwatch.StartNew();
-            await WaitForDepthAsync(_scope, "denoise-series_error", 1, LongOutage); // ran out while the store was still away
+            await WaitForDepthAsync(Scope, "denoise-series_error", 1, LongOutage); // ran out while the store was still away
             await Task.Delay(LongOutage - down.Elapsed);
             await s3.StartAgainAsync();
 
             // The reason twice: in the error queue's fault headers, and in the failure record (keyed by the job's first instance).
-            var record = await WaitForFailureRecordAsync(_scope, PipelineStage.Denoise, job.Instances[0], Patience, store);
+            var record = await WaitForFailureRecordAsync(Scope, PipelineStage.Denoise, job.Instances[0], Patience, store);
             Assert.Contains("DenoiseSeries is in the error queue: ", record.Reason, StringComparison.Ordinal);
             Assert.Equal((job.StudyInstanceUid, job.SeriesInstanceUid), (record.StudyInstanceUid, record.SeriesInstanceUid));
-            var reason = Assert.Single(await FaultMessagesAsync(_scope, "denoise-series_error"));
+            var reason = Assert.Single(await FaultMessagesAsync(Scope, "denoise-series_error"));
             Assert.Contains(reason, record.Reason, StringComparison.Ordinal);
-            Assert.Equal(0u, await QueueDepthAsync(_scope, "denoise-job-fault_error"));
+            Assert.Equal(0u, await QueueDepthAsync(Scope, "denoise-job-fault_error"));
             Assert.All(processes, p => Assert.False(p.HasExited, $"{p.Name} exited"));
         }
         finally
@@ -117,5 +106,14 @@ public sealed class StorageOutageTests(TestServers servers, ITestOutputHelper ou
             await DisposeAllAsync(output, processes);
         }
 
+    }
+
+    /// <summary>Creates the input bucket on the private store and uploads sample series into it.</summary>
+    private async Task DropAsync(S3ObjectStore store, params string[] series)
+    {
+        await store.EnsureBucketAsync(Scope.InputBucket);
+        foreach (var name in series)
+            foreach (var file in PipelineScope.SampleSeries(name, Slices))
+                await store.PutBytesAsync(Scope.InputBucket, $"drop/outage/{name}/{Path.GetFileName(file)}", await File.ReadAllBytesAsync(file));
     }
 }

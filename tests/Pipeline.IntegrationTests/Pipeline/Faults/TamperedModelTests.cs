@@ -14,31 +14,25 @@ namespace Pipeline.IntegrationTests.Pipeline.Faults;
 /// next series is still done with the version it had.
 /// </summary>
 [Collection(TestServersCollection.Name)]
-public sealed class TamperedModelTests(TestServers servers, ITestOutputHelper output) : IAsyncLifetime
+public sealed class TamperedModelTests(TestServers servers, ITestOutputHelper output) : FaultTest(servers)
 {
     private const int Slices = 3;
-    private PipelineScope _scope = null!;
-
-    public async Task InitializeAsync() => _scope = await PipelineScope.CreateAsync(servers);
-
-    public async Task DisposeAsync() => await _scope.DisposeAsync();
-
     [Fact]
     public async Task Requirement_every_worker_refuses_a_tampered_model_version_keeps_its_own_and_the_next_series_names_the_old_version()
     {
-        var settings = _scope.Settings();
+        var settings = Scope.Settings();
         List<ServiceProcess> processes = [];
         try
         {
             processes = await StartAsync(("ingest", "Pipeline.Ingest", settings),
-                ("worker-1", "Pipeline.DenoiseWorker", Worker(_scope, settings, "worker-1")), ("worker-2", "Pipeline.DenoiseWorker", Worker(_scope, settings, "worker-2")));
+                ("worker-1", "Pipeline.DenoiseWorker", Worker(Scope, settings, "worker-1")), ("worker-2", "Pipeline.DenoiseWorker", Worker(Scope, settings, "worker-2")));
             var workers = processes.Where(p => p.Name.StartsWith("worker", StringComparison.Ordinal)).ToList();
-            await using var observer = await RecorderBus.StartAsync(_scope);
-            await _scope.DropAsync("drop/tampered/t1/", PipelineScope.SampleSeries("t1", Slices));
+            await using var observer = await RecorderBus.StartAsync(Scope);
+            await Scope.DropAsync("drop/tampered/t1/", PipelineScope.SampleSeries("t1", Slices));
             var current = ModelVersionId.Parse((await observer.Recorder.WaitForAsync<SeriesDenoised>(1, Patience))[0].ModelVersion);
 
             // The genuine files of the current version, and its weights with one byte changed.
-            async Task<byte[]> File(string name) => await _scope.Store.GetBytesAsync(_scope.ModelsBucket, ModelRegistryLayout.FileKey(current.Name, current.Version, name));
+            async Task<byte[]> File(string name) => await Scope.Store.GetBytesAsync(Scope.ModelsBucket, ModelRegistryLayout.FileKey(current.Name, current.Version, name));
             var manifestBytes = await File(ModelFolder.ManifestFile);
             var manifest = JsonSerializer.Deserialize<ModelManifest>(manifestBytes, ModelManifest.Json)!;
             var onnx = await File(ModelFolder.OnnxFile);
@@ -54,12 +48,12 @@ public sealed class TamperedModelTests(TestServers servers, ITestOutputHelper ou
             foreach (var (version, manifestFile) in tampered)
             {
                 async Task Put(string name, byte[] bytes) =>
-                    await _scope.Store.PutBytesAsync(_scope.ModelsBucket, ModelRegistryLayout.FileKey(current.Name, version, name), bytes);
+                    await Scope.Store.PutBytesAsync(Scope.ModelsBucket, ModelRegistryLayout.FileKey(current.Name, version, name), bytes);
                 await Put(ModelFolder.OnnxFile, onnx);
                 await Put(ModelFolder.WeightsFile, weights);
                 await Put(ModelFolder.ManifestFile, manifestFile);
                 await observer.Bus.Publish(new ModelVersionPublished(new ModelVersionId(current.Name, version).ToString(),
-                    new ObjectRef(_scope.ModelsBucket, ModelRegistryLayout.FileKey(current.Name, version, ModelFolder.ManifestFile)),
+                    new ObjectRef(Scope.ModelsBucket, ModelRegistryLayout.FileKey(current.Name, version, ModelFolder.ManifestFile)),
                     manifest.Files.Onnx.Sha256, manifest.Files.Weights.Sha256));
             }
 
@@ -69,10 +63,10 @@ public sealed class TamperedModelTests(TestServers servers, ITestOutputHelper ou
                     await WaitForLineAsync(worker, $"{current.Name}/{version} refused", Patience);
 
             // Neither is opened; the next series is done with the version the workers had.
-            await _scope.DropAsync("drop/tampered/t1-noisy/", PipelineScope.SampleSeries("t1-noisy", Slices));
+            await Scope.DropAsync("drop/tampered/t1-noisy/", PipelineScope.SampleSeries("t1-noisy", Slices));
             var done = await observer.Recorder.WaitForAsync<SeriesDenoised>(2, Patience);
             Assert.All(done, d => Assert.Equal(current.ToString(), d.ModelVersion));
-            var marker = JsonSerializer.Deserialize<SeriesCompletion>(await _scope.Store.GetBytesAsync(_scope.OutputBucket, done[1].CompletionMarker.Key))!;
+            var marker = JsonSerializer.Deserialize<SeriesCompletion>(await Scope.Store.GetBytesAsync(Scope.OutputBucket, done[1].CompletionMarker.Key))!;
             Assert.Equal(current.ToString(), marker.ModelVersion);
             foreach (var worker in workers)
             {
