@@ -10,7 +10,8 @@ namespace Pipeline.Evaluation;
 /// <summary>
 /// A SeriesDenoised that failed every retry (e.g. the store was down longer than the retries last) or was refused is
 /// in the "evaluation_error" queue; this writes its failure record (stage Evaluation, keyed by the series' first
-/// source instance, as the evaluator's own), so the reason is where operators look, not only in the queue's headers.
+/// source instance, as the evaluator's own, which it leaves alone), so the reason is where operators look, not only in
+/// the queue's headers.
 /// </summary>
 internal sealed partial class SeriesDenoisedFaultConsumer(
     IObjectStore store,
@@ -20,6 +21,8 @@ internal sealed partial class SeriesDenoisedFaultConsumer(
 {
     public async Task Consume(ConsumeContext<Fault<SeriesDenoised>> context)
     {
+        // The evaluator wrote this one's record itself, with the reason per pair: keep it.
+        if (context.Message.Exceptions.Any(e => e.ExceptionType == typeof(SeriesNotEvaluableException).FullName)) return;
         var job = context.Message.Message;
         var source = job.Instances.Count > 0 ? job.Instances[0].Source : job.CompletionMarker;
         var (record, _) = await store.WriteFaultAsync(storage.Value.OutputBucket, context.Message, (reason, errorType) => new FailureRecord(
