@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Pipeline.DenoiseWorker.Intake;
 using Pipeline.DenoiseWorker.Jobs;
 using Pipeline.DenoiseWorker.Models;
+using Pipeline.Denoising.Models;
 using Pipeline.Hosting;
 using Pipeline.Registry;
 
@@ -33,6 +34,7 @@ public static class DenoiseWorkerRegistration
         builder.Services.AddSingleton<LoadedModels>();
         builder.Services.AddDiskWatermark();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DiskWatermark>());
+        builder.Services.AddPermanentFailure<ModelIntegrityException>(); // a version that does not verify will not verify on a retry
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<DenoiseWorkerOptions>>((host, worker) => host.ShutdownTimeout = worker.Value.ShutdownTimeout);
         builder.Services.AddOptions<MassTransitHostOptions>().Configure<IOptions<DenoiseWorkerOptions>>((bus, worker) => bus.StopTimeout = worker.Value.ShutdownTimeout);
         return builder;

@@ -11,10 +11,11 @@ namespace Pipeline.Evaluation;
 /// <summary>Wires the evaluation service into a host (its own process, or the embedded all-in-one host).</summary>
 public static class EvaluationRegistration
 {
-    /// <summary>Bus side: the consumers of SeriesDenoised and of model-scoring requests.</summary>
+    /// <summary>Bus side: the consumers of SeriesDenoised (and of its faults) and of model-scoring requests.</summary>
     public static void AddEvaluationConsumers(this IBusRegistrationConfigurator bus)
     {
         bus.AddConsumer<SeriesDenoisedConsumer, SeriesDenoisedConsumerDefinition>();
+        bus.AddConsumer<SeriesDenoisedFaultConsumer>();
         bus.AddConsumer<EvaluationRequestedConsumer, EvaluationRequestedConsumerDefinition>();
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MassTransit;
 using Pipeline.Contracts;
 using Pipeline.Storage;
 
@@ -58,4 +59,21 @@ public static class FailureRecords
 
     private static Task PutFailureAsync(this IObjectStore store, string bucket, string key, FailureRecord record, CancellationToken ct) =>
         store.PutBytesAsync(bucket, key, JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Options), new ObjectWriteOptions("application/json"), ct);
+
+    /// <summary>
+    /// The record of a message that is in its endpoint's error queue (every retry failed, or it was refused at once):
+    /// keyed by <paramref name="record"/>'s source, with the fault's exception as the reason. Returns the record as written.
+    /// </summary>
+    public static async Task<(FailureRecord Record, ObjectRef At)> WriteFaultAsync<T>(this IObjectStore store, string bucket, Fault<T> fault,
+        Func<string, string, FailureRecord> record, CancellationToken ct)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(fault);
+        ArgumentNullException.ThrowIfNull(record);
+        var exception = fault.Exceptions.FirstOrDefault();
+        var written = record($"{typeof(T).Name} is in the error queue: {exception?.Message ?? "unknown error"}", exception?.ExceptionType.Split('.').Last() ?? "Unknown");
+        await store.EnsureBucketAsync(bucket, ct);
+        return (written, await store.WriteAsync(bucket, written, ct));
+    }
 }

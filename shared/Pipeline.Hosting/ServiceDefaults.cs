@@ -67,7 +67,8 @@ public static class ServiceDefaults
     /// <summary>
     /// MassTransit on RabbitMQ (distributed) or in memory (embedded). Retries are in-process with
     /// exponential backoff: the broker has no delayed-exchange plugin. A message that still fails
-    /// goes to its endpoint's _error queue with MassTransit's fault headers.
+    /// goes to its endpoint's _error queue with MassTransit's fault headers. A message of a newer
+    /// contract revision is refused before any consumer sees it (<see cref="ContractVersionFilter{T}"/>).
     /// </summary>
     public static IHostApplicationBuilder AddPipelineBus(
         this IHostApplicationBuilder builder,
@@ -84,7 +85,7 @@ public static class ServiceDefaults
                 case BusTransport.InMemory:
                     bus.UsingInMemory((context, cfg) =>
                     {
-                        ApplyEndpointDefaults(cfg, options);
+                        ApplyEndpointDefaults(cfg, context, options);
                         cfg.ConfigureEndpoints(context);
                     });
                     break;
@@ -98,7 +99,7 @@ public static class ServiceDefaults
                             host.Password(broker.Password);
                         });
                         cfg.PrefetchCount = options.PrefetchCount;
-                        ApplyEndpointDefaults(cfg, options);
+                        ApplyEndpointDefaults(cfg, context, options);
                         cfg.ConfigureEndpoints(context);
                     });
                     break;
@@ -109,13 +110,27 @@ public static class ServiceDefaults
         return builder;
     }
 
-    private static void ApplyEndpointDefaults(IBusFactoryConfigurator cfg, BusOptions options)
+    private static void ApplyEndpointDefaults(IBusFactoryConfigurator cfg, IRegistrationContext context, BusOptions options)
     {
         cfg.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
+        // Waits of 1.5, 2.5, 4.5, 8.5 s, then 15 s each: the default 7 retries span about a minute, so a storage
+        // or broker outage shorter than that costs time, not jobs (messages are idempotent, so a retry is safe).
         if (options.RetryLimit > 0)
-            cfg.UseMessageRetry(retry => retry.Exponential(
-                options.RetryLimit, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(300)));
+            cfg.UseMessageRetry(retry =>
+            {
+                retry.Ignore([typeof(UnsupportedContractVersionException), .. context.GetServices<PermanentFailure>().Select(p => p.ExceptionType)]);
+                retry.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(1));
+            });
+        cfg.UseConsumeFilter(typeof(ContractVersionFilter<>), context);
     }
+
+    /// <summary>
+    /// Registers an exception a retry cannot fix (the message or what it names is bad, e.g. a model version that does not
+    /// verify): a message failing with it goes to the error queue at once instead of being retried for a minute.
+    /// </summary>
+    public static IServiceCollection AddPermanentFailure<TException>(this IServiceCollection services)
+        where TException : Exception =>
+        services.AddSingleton(new PermanentFailure(typeof(TException)));
 
     /// <summary>Maps /health/live (process up) and /health/ready (bus connected and every check healthy).</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
@@ -125,3 +140,6 @@ public static class ServiceDefaults
         return app;
     }
 }
+
+/// <summary>An exception type that is not retried (see <see cref="ServiceDefaults.AddPermanentFailure{TException}"/>).</summary>
+public sealed record PermanentFailure(Type ExceptionType);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,9 +8,9 @@ using Pipeline.Storage;
 namespace Pipeline.DenoiseWorker.Jobs;
 
 /// <summary>
-/// A job that failed every in-process retry is in the error queue with MassTransit's fault headers; this
-/// writes the durable failure record beside it (keyed by the job's first instance, stage Denoise) so
-/// operators find the reason where they look, and announces it.
+/// A job that failed every in-process retry (or was refused, e.g. a newer contract version) is in the error queue
+/// with MassTransit's fault headers; this writes the durable failure record beside it (keyed by the job's first
+/// instance, stage Denoise) so operators find the reason where they look, and announces it.
 /// </summary>
 internal sealed partial class DenoiseJobFaultConsumer(
     IObjectStore store,
@@ -23,16 +22,11 @@ internal sealed partial class DenoiseJobFaultConsumer(
     {
         var job = context.Message.Message;
         if (job.Instances.Count == 0) return;
-        var exception = context.Message.Exceptions.FirstOrDefault();
-        var reason = $"denoise job failed after retries: {exception?.Message ?? "unknown error"}";
-        var errorType = exception?.ExceptionType.Split('.').Last() ?? "Unknown";
-        var bucket = storage.Value.OutputBucket;
         var source = job.Instances[0];
-        await store.EnsureBucketAsync(bucket, context.CancellationToken);
-        var record = await store.WriteAsync(bucket, new FailureRecord(source, PipelineStage.Denoise, reason, errorType, clock.GetUtcNow(), 1,
-            job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion), context.CancellationToken);
-        await context.Publish(new InstanceFailed(source, PipelineStage.Denoise, reason, record, job.StudyInstanceUid, job.SeriesInstanceUid));
-        LogJobFailed(logger, job.SeriesInstanceUid, ObjectId.Of(source), reason);
+        var (record, at) = await store.WriteFaultAsync(storage.Value.OutputBucket, context.Message, (reason, errorType) => new FailureRecord(
+            source, PipelineStage.Denoise, reason, errorType, clock.GetUtcNow(), 1, job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion), context.CancellationToken);
+        await context.Publish(new InstanceFailed(source, PipelineStage.Denoise, record.Reason, at, job.StudyInstanceUid, job.SeriesInstanceUid));
+        LogJobFailed(logger, job.SeriesInstanceUid, ObjectId.Of(source), record.Reason);
     }
 
     [LoggerMessage(2201, LogLevel.Error, "Denoise job for series {SeriesUid} is in the error queue: {Reason} (failure record for object {ObjectId})")]

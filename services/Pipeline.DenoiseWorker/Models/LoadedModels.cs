@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Pipeline.Contracts;
 using Pipeline.Denoising.Inference;
 using Pipeline.Denoising.Models;
 using Pipeline.Registry;
@@ -18,17 +19,22 @@ internal sealed partial class LoadedModels(ModelRegistry registry, IOptions<Deno
     private readonly SemaphoreSlim _opening = new(1, 1);
     private readonly ILogger _logger = loggers.CreateLogger<LoadedModels>();
 
-    /// <summary>Opens (once) and leases <paramref name="modelVersion"/>; dispose the lease when the job is done.</summary>
+    /// <summary>
+    /// Opens (once) and leases <paramref name="modelVersion"/>; dispose the lease when the job is done. With
+    /// <paramref name="announced"/>, the version's files must also have the SHA-256 values announced for it: a version
+    /// whose manifest was changed to match changed files verifies on its own, and must not be opened.
+    /// </summary>
     /// <exception cref="ModelIntegrityException">The version is missing or does not verify.</exception>
-    public async Task<ModelLease> AcquireAsync(string modelVersion, CancellationToken ct)
+    public async Task<ModelLease> AcquireAsync(string modelVersion, CancellationToken ct, ModelVersionPublished? announced = null)
     {
         var id = ModelVersionId.Parse(modelVersion);
-        if (TryLease(id) is { } lease) return lease;
+        if (TryLease(id) is { } lease) return RequireAnnounced(lease, announced);
         await _opening.WaitAsync(ct);
         try
         {
-            if (TryLease(id) is { } raced) return raced;
+            if (TryLease(id) is { } raced) return RequireAnnounced(raced, announced);
             var folder = await registry.OpenAsync(id, ct);
+            Verify(folder.Manifest, announced);
             var settings = options.Value;
             var denoiser = DenoisingModel.OpenOnnx(folder, settings.Engine.ToEngineOptions(),
                 new TilingOptions { BatchSize = settings.BatchSize, TileSize = settings.TileSize }, _logger);
@@ -46,6 +52,28 @@ internal sealed partial class LoadedModels(ModelRegistry registry, IOptions<Deno
         {
             _opening.Release();
         }
+    }
+
+    private static ModelLease RequireAnnounced(ModelLease lease, ModelVersionPublished? announced)
+    {
+        try
+        {
+            Verify(lease.Manifest, announced);
+            return lease;
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    private static void Verify(ModelManifest manifest, ModelVersionPublished? announced)
+    {
+        if (announced is null) return;
+        if (!string.Equals(manifest.Files.Onnx.Sha256, announced.OnnxSha256, StringComparison.OrdinalIgnoreCase)
+            || !string.Equals(manifest.Files.Weights.Sha256, announced.WeightsSha256, StringComparison.OrdinalIgnoreCase))
+            throw new ModelIntegrityException($"Model version {announced.ModelVersion} in the registry does not match the published SHA-256 values; not used.");
     }
 
     private ModelLease? TryLease(ModelVersionId id)

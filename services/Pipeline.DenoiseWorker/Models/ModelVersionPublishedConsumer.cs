@@ -8,7 +8,8 @@ namespace Pipeline.DenoiseWorker.Models;
 /// <summary>
 /// Every worker (its own temporary queue) opens a newly promoted version as soon as it is announced:
 /// fetched, verified against the manifest and against the hashes in the message, and ready before the
-/// first job that names it. A version that does not verify is refused (and the message faults).
+/// first job that names it. A version that does not verify is refused: logged, the versions already open stay in
+/// use, and the message faults (error queue).
 /// </summary>
 internal sealed partial class ModelVersionPublishedConsumer(LoadedModels models, ILogger<ModelVersionPublishedConsumer> logger)
     : IConsumer<ModelVersionPublished>
@@ -16,16 +17,23 @@ internal sealed partial class ModelVersionPublishedConsumer(LoadedModels models,
     public async Task Consume(ConsumeContext<ModelVersionPublished> context)
     {
         var published = context.Message;
-        using var lease = await models.AcquireAsync(published.ModelVersion, context.CancellationToken);
-        var files = lease.Manifest.Files;
-        if (!string.Equals(files.Onnx.Sha256, published.OnnxSha256, StringComparison.OrdinalIgnoreCase)
-            || !string.Equals(files.Weights.Sha256, published.WeightsSha256, StringComparison.OrdinalIgnoreCase))
-            throw new ModelIntegrityException($"Model version {published.ModelVersion} in the registry does not match the published SHA-256 values; not used.");
-        LogReady(logger, published.ModelVersion, lease.Device);
+        try
+        {
+            using var lease = await models.AcquireAsync(published.ModelVersion, context.CancellationToken, published);
+            LogReady(logger, published.ModelVersion, lease.Device);
+        }
+        catch (ModelIntegrityException e)
+        {
+            LogRefused(logger, published.ModelVersion, e.Message);
+            throw;
+        }
     }
 
     [LoggerMessage(2301, LogLevel.Information, "Published model version {Version} verified and ready on {Device}")]
     private static partial void LogReady(ILogger logger, string version, string device);
+
+    [LoggerMessage(2302, LogLevel.Error, "Published model version {Version} refused, the versions already loaded stay in use: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string version, string reason);
 }
 
 /// <summary>One temporary queue per worker process, so each worker hears every announcement.</summary>
