@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 
 namespace Pipeline.Cli.Tests;
 
@@ -41,21 +40,12 @@ public sealed class RunInvariantTests : IDisposable
         watch.Stop();
 
         Assert.True(exitCode == 2, $"exit {exitCode} (2 = some objects failed): {stdout}{stderr}");
-        var markers = Directory.GetFiles(output, "complete.json", SearchOption.AllDirectories)
-            .Select(m => JsonDocument.Parse(File.ReadAllText(m)).RootElement).ToList();
-        var denoised = markers.SelectMany(m => m.GetProperty("Instances").EnumerateArray())
-            .Select(i => i.GetProperty("Source").GetProperty("Key").GetString()!).ToHashSet(StringComparer.Ordinal);
+        var denoised = RunInvariant.DenoisedSources(output);
         var intact = sample.Take(4).Select(file => $"study/t1/{Path.GetFileName(file)}").ToList();
         Assert.True(intact.All(denoised.Contains), $"seed {seed}: the intact slices are not all in a completion marker: {stdout}{stderr}");
 
-        var records = Directory.GetFiles(Path.Combine(output, "failures"), "*.json", SearchOption.AllDirectories)
-            .Select(r => JsonDocument.Parse(File.ReadAllText(r)).RootElement)
-            .ToLookup(r => r.GetProperty("Source").GetProperty("Key").GetString()!, StringComparer.Ordinal);
         var mutation = mutants.ToDictionary(m => $"study/t1/{m.Name}", m => m.Mutation);
-        var lost = Directory.GetFiles(input, "*", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(input, f).Replace('\\', '/'))
-            .Where(key => !denoised.Contains(key) && !records[key].Any(r => !string.IsNullOrWhiteSpace(r.GetProperty("Reason").GetString())))
-            .Select(key => $"{key} ({mutation.GetValueOrDefault(key, "intact")})").ToList();
+        var lost = RunInvariant.LostObjects(input, output).Select(key => $"{key} ({mutation.GetValueOrDefault(key, "intact")})").ToList();
         Assert.True(lost.Count == 0, $"seed {seed}: {lost.Count} objects with neither an output nor a failure record:\n{string.Join('\n', lost)}");
         Assert.True(watch.Elapsed < Bound, $"took {watch.Elapsed}");
     }
