@@ -618,12 +618,4 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         }
     }
 
-    /// <summary>The part of .test-servers/settings.json this benchmark needs.</summary>
-    private sealed record ServerSettings(RabbitMqSettings RabbitMq, StorageSection Storage);
-
-    private sealed record RabbitMqSettings(string Host, int Port, string VirtualHost, string Username, string Password);
-
-    private sealed record StorageSection(S3Section S3);
-
-    private sealed record S3Section(string Endpoint, string AccessKey, string SecretKey, string Region);
 }
