@@ -17,8 +17,12 @@ public sealed partial class ModelRegistry
     /// <summary>How many replaced pointers the current one keeps: the depth of successive rollbacks.</summary>
     public const int PointerHistoryLength = 50;
 
-    /// <summary>The registry's documents (pointer, rejection marks, decision records): camelCase; NaN where a gate had no figure.</summary>
-    public static readonly JsonSerializerOptions Json = new(ModelManifest.Json) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    /// <summary>The registry's documents (pointer, rejection marks, decision records): camelCase, enums by name, NaN where a gate had no figure.</summary>
+    public static readonly JsonSerializerOptions Json = new(ModelManifest.Json)
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
 
     /// <summary>Every complete version of <paramref name="name"/> (manifest written), oldest first, with its state.</summary>
     public async Task<IReadOnlyList<ModelVersionEntry>> ListVersionsAsync(string name, CancellationToken ct = default)
