@@ -21,6 +21,7 @@ public sealed record ModelRegistryOptions
 /// last: a version with a manifest is complete); promoting a version rewrites {name}/current.json, which
 /// names it and pins its manifest's SHA-256. Every open verifies the files against the manifest.
 /// </summary>
+/// <remarks>Registry operations (promote, roll back, reject, list, decision records): ModelRegistry.Lifecycle.cs.</remarks>
 public sealed partial class ModelRegistry(IObjectStore store, ModelRegistryOptions options, ILogger<ModelRegistry>? logger = null)
 {
     private static readonly string[] Files = [ModelFolder.WeightsFile, ModelFolder.OnnxFile, ModelFolder.ManifestFile];
@@ -60,12 +61,7 @@ public sealed partial class ModelRegistry(IObjectStore store, ModelRegistryOptio
             throw new ModelIntegrityException($"Model version {version} already exists in the registry with other files; versions are immutable.");
         }
         if (promote)
-        {
-            var pointer = new CurrentModelPointer(version.Version, ModelFolder.Sha256(manifestBytes), DateTimeOffset.UtcNow);
-            await store.PutBytesAsync(options.Bucket, ModelRegistryLayout.CurrentKey(version.Name),
-                JsonSerializer.SerializeToUtf8Bytes(pointer, ModelManifest.Json), new ObjectWriteOptions("application/json"), ct);
-            LogPromoted(_logger, version.ToString());
-        }
+            await MovePointerAsync(version, ModelFolder.Sha256(manifestBytes), "published and promoted", ct);
         return version;
     }
 
@@ -107,23 +103,9 @@ public sealed partial class ModelRegistry(IObjectStore store, ModelRegistryOptio
                 }
             }
             var partial = folder + ".partial-" + Guid.NewGuid().ToString("N");
-            Directory.CreateDirectory(partial);
             try
             {
-                foreach (var file in Files)
-                {
-                    byte[] bytes;
-                    try
-                    {
-                        bytes = await store.GetBytesAsync(options.Bucket, Key(version, file), cancellationToken: ct);
-                    }
-                    catch (ObjectNotFoundException)
-                    {
-                        throw new ModelIntegrityException($"Model version {version} is not in the registry (no {options.Bucket}/{Key(version, file)}).");
-                    }
-                    await File.WriteAllBytesAsync(Path.Combine(partial, file), bytes, ct);
-                }
-                var model = ModelFolder.Load(partial); // verify before it becomes visible
+                var model = await FetchAsync(version, partial, ct); // verified before it becomes visible
                 try
                 {
                     Directory.Move(partial, folder);
@@ -172,12 +154,33 @@ public sealed partial class ModelRegistry(IObjectStore store, ModelRegistryOptio
         return deleted;
     }
 
+    /// <summary>Downloads a version's files from the store into <paramref name="folder"/> and loads them, verifying every SHA-256.</summary>
+    /// <exception cref="ModelIntegrityException">The version is missing, incomplete or does not verify.</exception>
+    private async Task<ModelFolder> FetchAsync(ModelVersionId version, string folder, CancellationToken ct)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var file in Files)
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = await store.GetBytesAsync(options.Bucket, Key(version, file), cancellationToken: ct);
+            }
+            catch (Exception e) when (e is ObjectNotFoundException or BucketNotFoundException)
+            {
+                throw new ModelIntegrityException($"Model version {version} is not in the registry (no {options.Bucket}/{Key(version, file)}).");
+            }
+            await File.WriteAllBytesAsync(Path.Combine(folder, file), bytes, ct);
+        }
+        return ModelFolder.Load(folder);
+    }
+
     private async Task<CurrentModelPointer?> TryReadPointerAsync(string name, CancellationToken ct)
     {
         try
         {
             var bytes = await store.GetBytesAsync(options.Bucket, ModelRegistryLayout.CurrentKey(name), cancellationToken: ct);
-            return JsonSerializer.Deserialize<CurrentModelPointer>(bytes, ModelManifest.Json)
+            return JsonSerializer.Deserialize<CurrentModelPointer>(bytes, Json)
                 ?? throw new ModelIntegrityException($"{options.Bucket}/{ModelRegistryLayout.CurrentKey(name)} is empty.");
         }
         catch (Exception e) when (e is ObjectNotFoundException or BucketNotFoundException)

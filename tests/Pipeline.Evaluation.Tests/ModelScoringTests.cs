@@ -7,6 +7,7 @@ using Pipeline.Denoising.Models;
 using Pipeline.Evaluation.Scoring;
 using Pipeline.Imaging.Dicom;
 using Pipeline.Imaging.Noise;
+using Pipeline.Promotion;
 using Pipeline.Registry;
 using Pipeline.Storage;
 
@@ -64,6 +65,19 @@ public sealed class ModelScoringTests
             var actual = report.Figures.Single(f => f.Method == method && f.Scaling == expected.Scaling && f.Noise == expected.Noise);
             Assert.Equal((expected.Psnr, expected.Ssim), (actual.Psnr, actual.Ssim));
         }
+        // Requirement: the report keeps each held-out slice's paired figures (the promotion gate's input), as the library
+        // scored them, readable with the gate's own type.
+        var pairs = JsonSerializer.Deserialize<PairedScores>(await fixture.ReadAsync(completed.Report.Key), EvaluationReport.Json)!.Pairs;
+        Assert.Equal(4 * 2, pairs.Count);
+        foreach (var expected in direct.Figures.Where(f => f.Method != QualityReport.Noisy))
+        {
+            var own = pairs.Where(p => p.Scaling == expected.Scaling && p.Noise == expected.Noise).ToList();
+            Assert.Equal(direct.Slices, own.Select(p => p.Slice));
+            Assert.Equal(expected.SlicePsnr, own.Select(p => p.CandidatePsnr));
+            Assert.Equal(expected.SliceSsim, own.Select(p => p.BaselineSsim));
+            Assert.Equal(expected.Psnr, own.Average(p => p.CandidatePsnr), 12);
+        }
+
         // and the model does denoise: above the noisy input in every case.
         Assert.All(report.Figures.Where(f => f.Method == ModelScorer.Candidate), c =>
             Assert.True(c.Psnr > report.Figures.Single(f => f.Method == QualityReport.Noisy && f.Scaling == c.Scaling && f.Noise == c.Noise).Psnr));
@@ -85,6 +99,7 @@ public sealed class ModelScoringTests
         var completed = fixture.Harness.Published.Select<EvaluationCompleted>().Single().Context.Message;
         var report = JsonSerializer.Deserialize<ModelScoreReport>(await fixture.ReadAsync(completed.Report.Key), EvaluationReport.Json)!;
         Assert.Null(report.Gains);
+        Assert.Null(report.Pairs);
         Assert.False(completed.Summary.ContainsKey("psnr_gain_min"));
         var direct = QualityEvaluation.Run(Imaging.Nifti.NiftiReader.Read(colin27).Volume, [NoiseModel.Parse("rician:0.1")],
             [DenoisingModel.OpenOnnx(ModelFolder.Load(DenoisingModel.DefaultFolder))], new QualityProtocolOptions { SliceCount = 2, Seed = 7 });

@@ -1,5 +1,6 @@
 using Pipeline.Contracts;
 using Pipeline.Denoising.Evaluation;
+using Pipeline.Promotion;
 
 namespace Pipeline.Evaluation.Scoring;
 
@@ -11,6 +12,7 @@ namespace Pipeline.Evaluation.Scoring;
 /// <param name="HeadPeak">The head's 99.5th percentile that the scalings mapped.</param>
 /// <param name="Figures">Mean whole-slice PSNR (dB) and SSIM per method ("noisy", "candidate", "baseline") and case.</param>
 /// <param name="Gains">Candidate minus baseline per case (absent without a baseline).</param>
+/// <param name="Pairs">Candidate and baseline figures per case and slice, the promotion gate's input (absent without a baseline).</param>
 /// <param name="Summary">What EvaluationCompleted carries (see the service README).</param>
 internal sealed record ModelScoreReport(
     Guid RequestId,
@@ -23,6 +25,7 @@ internal sealed record ModelScoreReport(
     double HeadPeak,
     IReadOnlyList<CaseFigures> Figures,
     IReadOnlyList<CaseGain>? Gains,
+    IReadOnlyList<SlicePair>? Pairs,
     IReadOnlyDictionary<string, double> Summary)
 {
     public int ContractVersion { get; init; } = Contracts.ContractVersion.Current;
@@ -31,13 +34,15 @@ internal sealed record ModelScoreReport(
     {
         var figures = scored.Figures.Select(f => new CaseFigures(f.Method, f.Scaling, f.Noise, f.Psnr, f.Ssim)).ToList();
         List<CaseGain>? gains = null;
+        List<SlicePair>? pairs = null;
         if (request.BaselineModelVersion is not null)
         {
-            gains = [.. figures.Where(f => f.Method == ModelScorer.Candidate).Select(c =>
-            {
-                var b = figures.Single(f => f.Method == ModelScorer.Baseline && f.Scaling == c.Scaling && f.Noise == c.Noise);
-                return new CaseGain(c.Scaling, c.Noise, c.Psnr - b.Psnr, c.Ssim - b.Ssim);
-            })];
+            var cases = scored.Figures.Where(f => f.Method == ModelScorer.Candidate)
+                .Select(c => (Candidate: c, Baseline: scored.Figures.Single(f => f.Method == ModelScorer.Baseline && f.Scaling == c.Scaling && f.Noise == c.Noise)))
+                .ToList();
+            gains = [.. cases.Select(p => new CaseGain(p.Candidate.Scaling, p.Candidate.Noise, p.Candidate.Psnr - p.Baseline.Psnr, p.Candidate.Ssim - p.Baseline.Ssim))];
+            pairs = [.. cases.SelectMany(p => scored.Slices.Select((slice, i) => new SlicePair(p.Candidate.Scaling, p.Candidate.Noise, slice,
+                p.Candidate.SlicePsnr[i], p.Candidate.SliceSsim[i], p.Baseline.SlicePsnr[i], p.Baseline.SliceSsim[i])))];
         }
 
         // Insertion order is the report's order: the same request gives the same bytes.
@@ -67,7 +72,7 @@ internal sealed record ModelScoreReport(
         foreach (var key in summary.Where(p => !double.IsFinite(p.Value)).Select(p => p.Key).ToList())
             summary.Remove(key); // JSON has no infinity; identical images are not a realistic score anyway
         return new ModelScoreReport(request.RequestId, request.CandidateModelVersion, request.BaselineModelVersion, request.HeldOutSet,
-            set.Name, dataRange, scored.Slices, scored.HeadPeak, figures, gains, summary);
+            set.Name, dataRange, scored.Slices, scored.HeadPeak, figures, gains, pairs, summary);
     }
 }
 

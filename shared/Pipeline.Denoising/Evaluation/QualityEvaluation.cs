@@ -4,8 +4,12 @@ using Pipeline.Imaging.Metrics;
 
 namespace Pipeline.Denoising.Evaluation;
 
-/// <summary>Mean whole-slice PSNR (dB) and SSIM of one method on one case (scaling and noise level).</summary>
-public sealed record QualityFigures(string Method, string Scaling, string Noise, double Level, double Psnr, double Ssim);
+/// <summary>
+/// Mean whole-slice PSNR (dB) and SSIM of one method on one case (scaling and noise level), and each slice's, in the
+/// order of <see cref="QualityReport.Slices"/> (paired comparisons of two methods need them).
+/// </summary>
+public sealed record QualityFigures(string Method, string Scaling, string Noise, double Level, double Psnr, double Ssim,
+    IReadOnlyList<double> SlicePsnr, IReadOnlyList<double> SliceSsim);
 
 /// <summary>What an evaluation scored: the slices, the head peak the scalings mapped, and every method's figures.</summary>
 public sealed record QualityReport(IReadOnlyList<int> Slices, double HeadPeak, IReadOnlyList<QualityFigures> Figures)
@@ -65,6 +69,6 @@ public static class QualityEvaluation
             psnr[i] = FidelityMetrics.Psnr(clean, image, range);
             ssim[i] = StructuralSimilarity.Mean(clean, image, range);
         });
-        return new QualityFigures(method, c.Scaling.Name, c.Noise.ToString(), c.Noise.Level, psnr.Average(), ssim.Average());
+        return new QualityFigures(method, c.Scaling.Name, c.Noise.ToString(), c.Noise.Level, psnr.Average(), ssim.Average(), psnr, ssim);
     }
 }
