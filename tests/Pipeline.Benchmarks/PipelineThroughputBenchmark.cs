@@ -540,7 +540,7 @@ public sealed class PipelineThroughputBenchmark : IBenchmark
         }
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln"))) return dir.FullName;
