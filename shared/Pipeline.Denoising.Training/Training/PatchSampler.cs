@@ -10,13 +10,18 @@ namespace Pipeline.Denoising.Training.Training;
 /// </summary>
 /// <param name="NoiseLevels">Each patch's noise standard deviation in normalised units.</param>
 /// <param name="Floors">Each patch's series floor (the background level inference clamps to) in normalised units.</param>
-internal sealed record PatchBatch(float[] Inputs, float[] Targets, float[]? Mask, float[] NoiseLevels, float[] Floors);
+/// <param name="Neighbours">Neighbor2Neighbor: each patch's sub-sampler draw (<see cref="NeighbourSubsampler"/>).</param>
+internal sealed record PatchBatch(float[] Inputs, float[] Targets, float[]? Mask, float[] NoiseLevels, float[] Floors,
+    NeighbourPairs? Neighbours = null);
+
+/// <summary>Per patch, the full-image index of each pixel of g1 and of g2: [B, (P/2)^2] each, row-major.</summary>
+internal sealed record NeighbourPairs(long[] First, long[] Second);
 
 /// <summary>
 /// Draws training patches on the fly: a series and slice weighted by foreground, a patch centred
 /// on foreground most of the time, the series rescaled to a random brightness, synthetic noise of
-/// a random type and level, then the same per-series normalisation as inference (fitted on the
-/// noisy slice). Everything for step s comes from a generator seeded by (seed, s), so a resumed run
+/// a random type and level (none for <see cref="TrainingOptions.NoisyData"/>), then the same per-series normalisation
+/// as inference (fitted on the noisy slice). Self-supervised modes target the noisy centre slice itself. Everything for step s comes from a generator seeded by (seed, s), so a resumed run
 /// draws exactly the batches an uninterrupted one would.
 /// </summary>
 internal sealed class PatchSampler
@@ -48,6 +53,8 @@ internal sealed class PatchSampler
         var inputs = new float[b * c * p * p];
         var targets = new float[b * p * p];
         var mask = _options.Mode == TrainingOptions.Noise2Void ? new float[b * p * p] : null;
+        var neighbours = _options.Mode == TrainingOptions.Neighbor2Neighbor ? new NeighbourPairs(new long[b * p * p / 4], new long[b * p * p / 4]) : null;
+        var selfSupervised = _options.Mode != TrainingOptions.Supervised;
         var noiseLevels = new float[b];
         var floors = new float[b];
         for (var n = 0; n < b; n++)
@@ -57,14 +64,14 @@ internal sealed class PatchSampler
             var image = series.Slices[slice];
             var (x0, y0) = PatchOrigin(random, series.Foreground[slice], image.Width, image.Height, p);
             var scale = (float)(random.NextDouble() * (_options.MaxPeak - _options.MinPeak) + _options.MinPeak) * (float)_options.DataRange / series.Peak;
-            var noise = _noiseTypes[random.Next(_noiseTypes.Length)] with
+            NoiseModel? noise = _options.NoisyData ? null : _noiseTypes[random.Next(_noiseTypes.Length)] with
             {
                 Level = random.NextDouble() * (_options.MaxLevel - _options.MinLevel) + _options.MinLevel,
             };
             var noiseRandom = new Random(random.Next());
 
             var mapping = IntensityNormalisation.Fit([NoisySample(image, scale, noise, _options.DataRange, noiseRandom)], _normalisation);
-            noiseLevels[n] = (float)(noise.Level * _options.DataRange / mapping.Scale);
+            noiseLevels[n] = (float)((noise?.Level ?? 0) * _options.DataRange / mapping.Scale);
             floors[n] = mapping.Normalise((float)mapping.Background);
             var clean = new float[p * p];
             var noisy = new float[p * p];
@@ -72,34 +79,39 @@ internal sealed class PatchSampler
             {
                 var source = series.Slices[Math.Clamp(slice + ch - k, 0, series.Slices.Count - 1)];
                 CropRescaled(source, scale, x0, y0, p, clean);
-                noise.Apply(clean, noisy, _options.DataRange, noiseRandom);
+                if (noise is null)
+                    clean.CopyTo(noisy);
+                else
+                    noise.Apply(clean, noisy, _options.DataRange, noiseRandom);
                 mapping.Normalise(noisy, inputs.AsSpan((n * c + ch) * p * p, p * p));
-                if (ch == k && mask is null)
+                if (ch == k && !selfSupervised)
                     mapping.Normalise(clean, targets.AsSpan(n * p * p, p * p));
             }
-            if (mask is not null)
-            {
-                // Noise2Void: the target is the noisy centre itself; masked pixels get a random
-                // neighbour's value in the input, and only they count in the loss.
+            if (selfSupervised)
                 inputs.AsSpan((n * c + k) * p * p, p * p).CopyTo(targets.AsSpan(n * p * p, p * p));
+            // Noise2Void: masked pixels get a random neighbour's value in the input, and only they count in the loss.
+            if (mask is not null)
                 BlindSpots(random, inputs.AsSpan((n * c + k) * p * p, p * p), mask.AsSpan(n * p * p, p * p), p);
-            }
+            if (neighbours is not null)
+                NeighbourSubsampler.Draw(random, p, neighbours.First.AsSpan(n * p * p / 4, p * p / 4), neighbours.Second.AsSpan(n * p * p / 4, p * p / 4));
         }
-        return new PatchBatch(inputs, targets, mask, noiseLevels, floors);
+        return new PatchBatch(inputs, targets, mask, noiseLevels, floors, neighbours);
     }
 
     /// <summary>
     /// What the normalisation is fitted on, as at inference time: the slice's noisy intensities. Every
-    /// other row and column is a sample with the same percentiles (the noise is independent per pixel)
+    /// other row and column (noise null: the slice is noisy already) is a sample with the same percentiles (the noise is independent per pixel)
     /// at a quarter of the cost: noising and sorting whole slices for every patch dominated a step.
     /// </summary>
-    private static Image NoisySample(Image image, float scale, NoiseModel noise, double dataRange, Random random)
+    private static Image NoisySample(Image image, float scale, NoiseModel? noise, double dataRange, Random random)
     {
         int width = (image.Width + 1) / 2, height = (image.Height + 1) / 2;
         var clean = new float[width * height];
         for (var y = 0; y < height; y++)
             for (var x = 0; x < width; x++)
                 clean[y * width + x] = MathF.Round(image.Pixels[2 * y * image.Width + 2 * x] * scale);
+        if (noise is null)
+            return new Image(width, height, clean);
         var noisy = new float[clean.Length];
         noise.Apply(clean, noisy, dataRange, random);
         return new Image(width, height, noisy);

@@ -24,8 +24,8 @@ public sealed record TrainingResult(DenoisingNetwork Network, ValidationRecord V
 public sealed class TrainingDivergedException(string message) : Exception(message);
 
 /// <summary>
-/// Trains a denoising network: Adam with cosine learning-rate decay, MSE (optionally + 1 - SSIM)
-/// in normalised units, validation every N steps, early stopping on validation PSNR, checkpoints
+/// Trains a denoising network: Adam with cosine learning-rate decay, MSE (optionally + 1 - SSIM; Neighbor2Neighbor: its
+/// own loss) in normalised units, validation every N steps, early stopping on validation PSNR, checkpoints
 /// that a later run resumes bit-identically. Deterministic for a seed on CPU.
 /// </summary>
 public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSeries> training, IReadOnlyList<TrainingSeries> validation,
@@ -85,7 +85,7 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
             var batch = nextBatch.GetAwaiter().GetResult();
             var following = step + 1;
             nextBatch = Task.Run(() => sampler.Sample(following), cancellationToken);
-            var loss = Step(network, optimizer, batch, ssimWindow, step + 1);
+            var loss = Step(network, optimizer, batch, ssimWindow, step + 1, options.ConsistencyWeight * Progress(step, Elapsed()));
             step++;
 
             double? validationPsnr = null;
@@ -129,20 +129,25 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
     }
 
     /// <summary>
-    /// Cosine decay from the initial rate to a fraction of it at the last step, or at the end of the time
-    /// budget if that comes first (a run stopped by its budget still ends on a small rate).
+    /// How far the run is, 0 to 1: by steps, or by the time budget if that ends first (a run stopped by its budget still
+    /// ends on its final schedules).
     /// </summary>
-    internal double LearningRate(int step, TimeSpan elapsed)
+    private double Progress(int step, TimeSpan elapsed)
     {
         var t = Math.Min(1.0, step / (double)Math.Max(1, options.Steps - 1));
-        if (options.TimeBudget is { } budget)
-            t = Math.Max(t, Math.Min(1.0, elapsed / budget));
+        return options.TimeBudget is { } budget ? Math.Max(t, Math.Min(1.0, elapsed / budget)) : t;
+    }
+
+    /// <summary>Cosine decay from the initial rate to a fraction of it at the end of the run.</summary>
+    internal double LearningRate(int step, TimeSpan elapsed)
+    {
         var floor = options.LearningRate * options.FinalLearningRateFraction;
-        return floor + (options.LearningRate - floor) * 0.5 * (1 + Math.Cos(Math.PI * t));
+        return floor + (options.LearningRate - floor) * 0.5 * (1 + Math.Cos(Math.PI * Progress(step, elapsed)));
     }
 
     /// <summary>One optimiser step; refuses to apply a non-finite loss or gradient (step is 1-based, as logged).</summary>
-    private double Step(DenoisingNetwork network, OptimizerHelper optimizer, PatchBatch batch, Tensor? ssimWindow, int step)
+    private double Step(DenoisingNetwork network, OptimizerHelper optimizer, PatchBatch batch, Tensor? ssimWindow, int step,
+        double consistencyWeight)
     {
         float value;
         using (NewDisposeScope())
@@ -150,7 +155,9 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
             int b = options.BatchSize, c = options.Architecture.InChannels, p = options.PatchSize;
             var input = Tensors.Copy(batch.Inputs, b, c, p, p);
             var target = Tensors.Copy(batch.Targets, b, 1, p, p);
-            var loss = Loss(options, network.forward(input), target, batch, ssimWindow);
+            var loss = batch.Neighbours is { } pairs
+                ? Neighbor2NeighborLoss(network, input, target, pairs, consistencyWeight)
+                : Loss(options, network.forward(input), target, batch, ssimWindow);
             optimizer.zero_grad();
             value = loss.item<float>();
             if (!float.IsFinite(value))
@@ -186,6 +193,28 @@ public sealed class Trainer(TrainingOptions options, IReadOnlyList<TrainingSerie
         if (ssimWindow is not null)
             loss = loss + options.SsimWeight * (1 - Ssim(output, target, ssimWindow));
         return loss;
+    }
+
+    /// <summary>
+    /// Neighbor2Neighbor's loss on noisy patches y [B, C, P, P] (centre slice [B, 1, P, P]) and a sub-sampler draw g1/g2:
+    /// |f(g1(y)) - g2(y)|^2 + gamma |f(g1(y)) - g2(y) - (g1(f(y)) - g2(f(y)))|^2, means over pixels. f(y) is computed
+    /// without gradient, as the paper prescribes: the consistency term is a fixed target for the sub-image's output,
+    /// not something the network may satisfy by changing its full-image output.
+    /// </summary>
+    internal static Tensor Neighbor2NeighborLoss(DenoisingNetwork network, Tensor noisy, Tensor noisyCentre, NeighbourPairs pairs,
+        double consistencyWeight)
+    {
+        var (b, q) = (noisy.shape[0], pairs.First.Length / noisy.shape[0]);
+        var first = tensor(pairs.First, [b, q]);
+        var second = tensor(pairs.Second, [b, q]);
+        Tensor fullGap;
+        using (no_grad())
+        {
+            var full = network.forward(noisy);
+            fullGap = NeighbourSubsampler.Apply(full, first) - NeighbourSubsampler.Apply(full, second);
+        }
+        var gap = network.forward(NeighbourSubsampler.Apply(noisy, first)) - NeighbourSubsampler.Apply(noisyCentre, second);
+        return gap.square().mean() + consistencyWeight * (gap - fullGap).square().mean();
     }
 
     /// <summary>The verified weights of a model folder, refused unless its architecture is the one being trained.</summary>

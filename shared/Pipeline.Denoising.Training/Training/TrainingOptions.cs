@@ -7,13 +7,27 @@ public sealed record TrainingOptions
 {
     public const string Supervised = "supervised";
     public const string Noise2Void = "noise2void";
+    public const string Neighbor2Neighbor = "neighbor2neighbor";
     public const string UniformLoss = "uniform";
     public const string NoiseRelativeLoss = "noise-relative";
 
     public ArchitectureSpec Architecture { get; init; } = ArchitectureSpec.ResidualDenoiser();
 
-    /// <summary>"supervised" (clean data + synthetic noise) or "noise2void" (noisy data alone).</summary>
+    /// <summary>"supervised" (clean data + synthetic noise), or self-supervised from noisy data alone: "noise2void" (blind
+    /// spots) or "neighbor2neighbor" (one random neighbour sub-image predicts the other).</summary>
     public string Mode { get; init; } = Supervised;
+
+    /// <summary>
+    /// The training series are noisy as acquired (self-supervised modes only): the sampler adds no synthetic noise, so no
+    /// clean value is ever seen. False: the series are clean and get synthetic noise, as in supervised training.
+    /// </summary>
+    public bool NoisyData { get; init; }
+
+    /// <summary>
+    /// Neighbor2Neighbor's gamma, the weight of its consistency term at the end of the run; it rises linearly from 0 with
+    /// the run's progress, as the authors' code raises it per epoch to 2 (their increase_ratio).
+    /// </summary>
+    public double ConsistencyWeight { get; init; } = 2;
 
     /// <summary>Noise types drawn per patch (Pipeline.Imaging names: gaussian, rician, poisson).</summary>
     public IReadOnlyList<string> NoiseTypes { get; init; } = ["rician"];
@@ -89,8 +103,12 @@ public sealed record TrainingOptions
     public void Validate()
     {
         Architecture.Validate();
-        if (Mode is not (Supervised or Noise2Void))
-            throw new ArgumentException($"Mode must be '{Supervised}' or '{Noise2Void}'.");
+        if (Mode is not (Supervised or Noise2Void or Neighbor2Neighbor))
+            throw new ArgumentException($"Mode must be '{Supervised}', '{Noise2Void}' or '{Neighbor2Neighbor}'.");
+        if (NoisyData && (Mode == Supervised || LossWeighting == NoiseRelativeLoss))
+            throw new ArgumentException("Noisy training data has no clean target and no known noise level: it needs a self-supervised mode and a uniform loss.");
+        if (Mode == Neighbor2Neighbor && (SsimWeight > 0 || ClampAtFloor || LossWeighting != UniformLoss || ConsistencyWeight < 0))
+            throw new ArgumentException($"'{Neighbor2Neighbor}' trains on its own loss: no SSIM weight, floor clamp or noise-relative weighting, and a consistency weight >= 0.");
         if (LossWeighting is not (UniformLoss or NoiseRelativeLoss))
             throw new ArgumentException($"LossWeighting must be '{UniformLoss}' or '{NoiseRelativeLoss}'.");
         if (NoiseTypes.Count == 0 || MinLevel < 0 || MaxLevel < MinLevel)
@@ -99,6 +117,9 @@ public sealed record TrainingOptions
             throw new ArgumentException("Peaks need 0 < MinPeak <= MaxPeak <= 1.");
         if (PatchSize < 8 || PatchSize % Architecture.SizeMultiple != 0 || BatchSize < 1 || Steps < 1 || ValidateEvery < 1)
             throw new ArgumentException("PatchSize (a multiple of the network's), BatchSize, Steps and ValidateEvery must be positive.");
+        // The network also sees the half-size sub-images (2x2 cells: an even patch).
+        if (Mode == Neighbor2Neighbor && PatchSize % (2 * Architecture.SizeMultiple) != 0)
+            throw new ArgumentException($"'{Neighbor2Neighbor}' trains on half patches: PatchSize must be a multiple of {2 * Architecture.SizeMultiple}.");
     }
 }
 

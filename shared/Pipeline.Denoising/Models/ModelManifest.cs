@@ -65,7 +65,7 @@ public sealed record NoiseSpec(IReadOnlyList<string> Types, double MinLevel, dou
 /// <summary>Where the model came from and how long it took.</summary>
 public sealed record TrainingRecord
 {
-    /// <summary>"supervised" (clean + synthetic noise) or "noise2void" (noisy only, blind-spot masking).</summary>
+    /// <summary>"supervised" (clean + synthetic noise), or from noisy data only: "noise2void" (blind-spot masking) or "neighbor2neighbor".</summary>
     public required string Mode { get; init; }
     public required IReadOnlyList<DataLineage> Data { get; init; }
     public int Seed { get; init; }

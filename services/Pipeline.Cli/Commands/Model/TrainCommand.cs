@@ -35,7 +35,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [CommandOption("--sigmoid"), Description("cdae: sigmoid output (Gondara); default linear")]
         public bool Sigmoid { get; init; }
 
-        [CommandOption("--mode <MODE>"), Description("supervised or noise2void")]
+        [CommandOption("--mode <MODE>"), Description("supervised, noise2void or neighbor2neighbor (the self-supervised modes add synthetic noise to the clean data and never read it clean)")]
         public string Mode { get; init; } = TrainingOptions.Supervised;
         [CommandOption("--noise <TYPES>"), Description("Noise types, comma-separated (rician, gaussian, poisson)")]
         public string Noise { get; init; } = "rician";
