@@ -90,13 +90,9 @@ public sealed class SoakBenchmark : IBenchmark
             var wall = markers.Count > 0 ? (markers.Values.Max(m => m.CompletedAt) - dropped.Values.Min()).TotalSeconds : double.NaN;
             var latencies = markers.Select(m => (m.Value.CompletedAt - dropped[m.Key]).TotalSeconds).Order().ToList();
             var lost = count - markers.Count;
-            var failures = 0;
-            var reports = 0;
-            await foreach (var listed in store.ListAsync(output))
-            {
-                if (BucketLayout.IsFailureRecord(listed.Key)) failures++;
-                if (listed.Key.EndsWith("/report.json", StringComparison.Ordinal)) reports++;
-            }
+            var (failures, reports) = await CountOutputsAsync(store, output);
+            for (var wait = Stopwatch.StartNew(); reports < markers.Count && wait.Elapsed < TimeSpan.FromMinutes(2); await Task.Delay(2000))
+                (failures, reports) = await CountOutputsAsync(store, output); // evaluation follows the markers
             Console.WriteLine(F($"done: {markers.Count} of {count} series ({markers.Count * slices} slices) in {wall:F1} s from first drop to last marker: {markers.Count / wall:F2} series/s, {markers.Count * slices / wall:F1} slices/s (drops took {droppedIn:F1} s)"));
             Console.WriteLine(F($"drop -> marker latency: p50 {Percentile(latencies, 0.50):F1} s, p95 {Percentile(latencies, 0.95):F1} s, p99 {Percentile(latencies, 0.99):F1} s, max {(latencies.Count > 0 ? latencies[^1] : double.NaN):F1} s"));
             Console.WriteLine(F($"lost (no marker after {deadline.TotalMinutes:F0} min): {lost}; failure records: {failures}; evaluation reports: {reports}"));
@@ -188,6 +184,18 @@ public sealed class SoakBenchmark : IBenchmark
             if (found.Count < series.Count) await Task.Delay(2000);
         }
         return found;
+    }
+
+    /// <summary>Failure records and evaluation reports in the output bucket.</summary>
+    private static async Task<(int Failures, int Reports)> CountOutputsAsync(IObjectStore store, string output)
+    {
+        var (failures, reports) = (0, 0);
+        await foreach (var listed in store.ListAsync(output))
+        {
+            if (BucketLayout.IsFailureRecord(listed.Key)) failures++;
+            if (listed.Key.EndsWith("/report.json", StringComparison.Ordinal)) reports++;
+        }
+        return (failures, reports);
     }
 
     /// <summary>Resident set of a process (VmRSS of /proc/PID/status), 0 when it is gone.</summary>
