@@ -31,6 +31,7 @@ public sealed class DiskFullTests(TestServers servers, ITestOutputHelper output)
             var version = (await registry.EnsureCurrentAsync("denoiser", DenoisingModel.DefaultFolder)).ToString();
             var worker = Worker(Scope, Scope.Settings(), "worker");
             worker["ModelRegistry:CacheFolder"] = cache;
+            worker["DenoiseWorker:MinFreeDiskBytes"] = "0"; // the disk watermark would hold the job in the queue: this is the disk that fills anyway
             worker["Limits:MaxObjectBytes"] = ObjectLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
             worker["Bus:RetryLimit"] = "1"; // retrying is not what this test is about
             processes = await StartAsync(("worker", "Pipeline.DenoiseWorker", worker));

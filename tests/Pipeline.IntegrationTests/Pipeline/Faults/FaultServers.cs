@@ -6,6 +6,7 @@ using System.Text.Json;
 using Pipeline.Contracts;
 using Pipeline.Hosting;
 using Pipeline.Storage;
+using Pipeline.Storage.S3;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using Xunit.Abstractions;
@@ -165,15 +166,18 @@ internal sealed class PrivateS3Server : IAsyncDisposable
     private readonly string _folder = Directory.CreateTempSubdirectory("it-s3rver-").FullName;
     private Process? _process;
 
-    private PrivateS3Server(int port) => Port = port;
+    private readonly S3StorageOptions _credentials;
+
+    private PrivateS3Server(int port, S3StorageOptions credentials) => (Port, _credentials) = (port, credentials);
 
     public int Port { get; }
 
     public string Endpoint => $"127.0.0.1:{Port}";
 
-    public static async Task<PrivateS3Server> StartAsync()
+    /// <summary>Starts one that accepts the key pair of <paramref name="credentials"/> (the shared servers' random one).</summary>
+    public static async Task<PrivateS3Server> StartAsync(S3StorageOptions credentials)
     {
-        var server = new PrivateS3Server(FaultServers.FreePort());
+        var server = new PrivateS3Server(FaultServers.FreePort(), credentials);
         await server.StartAgainAsync();
         return server;
     }
@@ -186,6 +190,8 @@ internal sealed class PrivateS3Server : IAsyncDisposable
         foreach (var argument in new[] { script, "--directory", _folder, "--address", "127.0.0.1", "--port", Port.ToString(CultureInfo.InvariantCulture), "--silent", "--no-vhost-buckets" })
             start.ArgumentList.Add(argument);
         start.Environment["NODE_OPTIONS"] = "--openssl-legacy-provider";
+        start.Environment["S3RVER_ACCESS_KEY_ID"] = _credentials.AccessKey; // see infra/test-servers/patches
+        start.Environment["S3RVER_SECRET_ACCESS_KEY"] = _credentials.SecretKey;
         _process = Process.Start(start) ?? throw new InvalidOperationException("s3rver did not start");
         var clock = Stopwatch.StartNew();
         while (true)

@@ -23,7 +23,7 @@ public sealed class StorageOutageTests(TestServers servers, ITestOutputHelper ou
     [Fact]
     public async Task Requirement_a_30_second_storage_outage_mid_run_is_ridden_out_by_retries_and_every_series_completes_once()
     {
-        await using var s3 = await PrivateS3Server.StartAsync();
+        await using var s3 = await PrivateS3Server.StartAsync(Scope.Servers.S3);
         using var store = new S3ObjectStore(Servers.S3 with { Endpoint = s3.Endpoint });
         var settings = Scope.Settings();
         settings["Storage:S3:Endpoint"] = s3.Endpoint;
@@ -71,7 +71,7 @@ public sealed class StorageOutageTests(TestServers servers, ITestOutputHelper ou
     [Fact]
     public async Task Requirement_a_job_whose_retries_run_out_during_an_outage_lands_in_the_error_queue_with_its_reason_and_a_failure_record()
     {
-        await using var s3 = await PrivateS3Server.StartAsync();
+        await using var s3 = await PrivateS3Server.StartAsync(Scope.Servers.S3);
         using var store = new S3ObjectStore(Servers.S3 with { Endpoint = s3.Endpoint });
         var settings = Scope.Settings();
         settings["Storage:S3:Endpoint"] = s3.Endpoint;
