@@ -16,7 +16,10 @@ namespace Pipeline.DenoiseWorker.Jobs;
 /// One series job: fetch the instances, decode, denoise with the job's model version, write the derived
 /// instances under the job's revision folder, write the completion marker LAST, delete older revisions,
 /// then publish <see cref="SeriesDenoised"/>. Re-running a job rewrites the same keys with the same bytes;
-/// a job whose marker already covers its instance set is acknowledged without work. A bad instance fails
+/// a job whose marker already covers its instance set is acknowledged without work. A delivery works for at most
+/// DenoiseWorker:JobTimeBudget (RabbitMQ closes the channel of a delivery unacknowledged past its consumer_timeout):
+/// then it publishes the same job again (a continuation) and is acknowledged; every delivery skips the instances whose
+/// derived object is already in the revision folder (written whole, deterministic bytes), so each is denoised once. A bad instance fails
 /// alone (failure record + <see cref="InstanceFailed"/>); anything else throws, is retried in process,
 /// then lands in the error queue (see <see cref="DenoiseJobFaultConsumer"/>).
 /// </summary>
@@ -34,11 +37,17 @@ internal sealed partial class DenoiseSeriesConsumer(
     private static readonly Counter<long> Slices = Meter.CreateCounter<long>(PipelineMetrics.SlicesDenoised, description: "Slices denoised");
     private static readonly Counter<long> Series = Meter.CreateCounter<long>("pipeline.denoise.series", description: "Series written (completion marker)");
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pipeline.denoise.instance_failures", description: "Instances that failed alone");
+    private static readonly Counter<long> Continuations = Meter.CreateCounter<long>("pipeline.denoise.continuations", description: "Jobs published again when a delivery used up its time budget");
     private static readonly Histogram<double> StepSeconds = Meter.CreateHistogram<double>("pipeline.denoise.step_duration", "s", "Seconds per job step");
+
+    /// <summary>Header of a continuation: how many deliveries of the job used up their time budget before it (absent on the first).</summary>
+    public const string ContinuationHeader = "Pipeline-Continuation";
 
     public async Task Consume(ConsumeContext<DenoiseSeries> context)
     {
+        var started = clock.GetTimestamp();
         var job = context.Message;
+        var continuation = context.Headers.Get<int>(ContinuationHeader) ?? 0;
         var ct = context.CancellationToken;
         var settings = options.Value;
         var output = storage.Value.OutputBucket;
@@ -47,6 +56,7 @@ internal sealed partial class DenoiseSeriesConsumer(
         activity?.SetTag("pipeline.model_version", job.ModelVersion);
         activity?.SetTag("pipeline.instances", job.Instances.Count);
         activity?.SetTag("pipeline.revision", job.Revision);
+        activity?.SetTag("pipeline.continuation", continuation);
 
         var markerRef = CompletionMarkers.Of(output, job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion);
         // An unreadable marker counts as none: the job redoes the series.
@@ -67,22 +77,26 @@ internal sealed partial class DenoiseSeriesConsumer(
         activity?.SetTag("pipeline.device", model.Device);
         Step(timings, "model", watch);
 
+        // Every instance is fetched and decoded: the series' intensity mapping and the 2.5D neighbours need them all.
         var sources = await FetchAsync(job, settings.TransferConcurrency, ct);
         Step(timings, "fetch", watch);
+        var written = await EarlierDeliveriesAsync(job, sources, model.Version.ToString(), output, ct);
+        var resumed = written.Count(w => w is not null);
 
         // Only the engine is exclusive: decoding and encoding run while another job of this worker holds it.
         var decoded = DecodedSeries.Decode([.. sources.Select(s => s.File)]);
         Step(timings, "decode", watch);
+        var complete = false;
         model.Run(denoiser =>
         {
             Step(timings, "wait", watch);
-            decoded.Denoise(denoiser, n => Slices.Add(n, new KeyValuePair<string, object?>("modality", PipelineMetrics.ModalityLabel(job.Modality))), ct);
+            complete = decoded.DenoiseSome(denoiser, i => written[i] is null, () => clock.GetElapsedTime(started) >= settings.JobTimeBudget,
+                n => Slices.Add(n, new KeyValuePair<string, object?>("modality", PipelineMetrics.ModalityLabel(job.Modality))), ct);
         });
         Step(timings, "denoise", watch);
         var outcomes = decoded.Derive(DerivationLabels.For(model.Version.ToString(), model.Version.Name, model.Manifest.Architecture.Name, settings.ToLabelOptions()));
         Step(timings, "derive", watch);
 
-        var written = new DenoisedInstance?[job.Instances.Count];
         var failed = new List<ObjectRef>();
         await Parallel.ForAsync(0, job.Instances.Count, new ParallelOptions { MaxDegreeOfParallelism = settings.TransferConcurrency, CancellationToken = ct }, async (i, token) =>
         {
@@ -95,6 +109,21 @@ internal sealed partial class DenoiseSeriesConsumer(
             await store.PutAsync(output, key, buffer, new ObjectWriteOptions("application/dicom"), token);
             written[i] = new DenoisedInstance(job.Instances[i], new ObjectRef(output, key));
         });
+        var denoised = written.Count(w => w is not null) - resumed;
+        if (!complete)
+        {
+            // The budget ran out: what is written stays, the rest goes to the back of the queue as the same job.
+            await context.Publish(job, p =>
+            {
+                p.TrySetPriority((byte)job.Priority);
+                p.Headers.Set(ContinuationHeader, continuation + 1);
+            }, ct);
+            Continuations.Add(1);
+            LogContinued(logger, job.SeriesInstanceUid, job.Revision, settings.JobTimeBudget, denoised, resumed,
+                written.Count(w => w is null), continuation + 1);
+            return;
+        }
+        // Failures are recorded once, by the delivery that completes the series.
         for (var i = 0; i < job.Instances.Count; i++)
         {
             var reason = sources[i].FailureReason ?? outcomes[i]?.FailureReason;
@@ -118,7 +147,7 @@ internal sealed partial class DenoiseSeriesConsumer(
         await store.WriteMarkerAsync(output, marker, ct);
         await DeleteOlderRevisionsAsync(job, output, ct);
         Series.Add(1, new KeyValuePair<string, object?>("modality", PipelineMetrics.ModalityLabel(job.Modality)), new KeyValuePair<string, object?>("model_version", job.ModelVersion));
-        LogDone(logger, job.SeriesInstanceUid, instances.Count, failed.Count, job.ModelVersion, model.Device, timings["denoise"]);
+        LogDone(logger, job.SeriesInstanceUid, instances.Count, failed.Count, denoised, resumed, job.ModelVersion, model.Device, timings["denoise"]);
 
         if (instances.Count == 0)
         {
@@ -171,6 +200,24 @@ internal sealed partial class DenoiseSeriesConsumer(
         return fetched;
     }
 
+    /// <summary>The derived objects earlier deliveries of this job (continuations, redeliveries, republished jobs) already
+    /// wrote, by instance: keys come from the derived SOP Instance UID, a hash of the source's and the model version, and
+    /// both stores show an object whole or not at all, so an object found holds the bytes this delivery would write.</summary>
+    private async Task<DenoisedInstance?[]> EarlierDeliveriesAsync(DenoiseSeries job, FetchedInstance[] sources, string modelVersion, string bucket, CancellationToken ct)
+    {
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var listed in store.ListAsync(bucket, BucketLayout.RevisionFolder(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion, job.Revision), ct))
+            existing.Add(listed.Key);
+        var found = new DenoisedInstance?[sources.Length];
+        for (var i = 0; i < sources.Length && existing.Count > 0; i++)
+        {
+            if (sources[i].File?.Dataset.GetString(DicomTags.SOPInstanceUID) is not { Length: > 0 } sop) continue;
+            var key = BucketLayout.DerivedInstance(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion, job.Revision, DerivedInstance.InstanceUid(sop, modelVersion));
+            if (existing.Contains(key)) found[i] = new DenoisedInstance(job.Instances[i], new ObjectRef(bucket, key));
+        }
+        return found;
+    }
+
     /// <summary>Series figures for the marker: mean no-reference noise estimate before and after over a sample of instances
     /// (<see cref="DecodedSeries.NoiseSampleInstances"/>, from the denoiser's own images).</summary>
     private static Dictionary<string, double> Summary(IReadOnlyList<InstanceOutcome?> outcomes)
@@ -214,8 +261,11 @@ internal sealed partial class DenoiseSeriesConsumer(
     [LoggerMessage(2001, LogLevel.Information, "Series {SeriesUid} revision {Revision} already done (marker revision {MarkerRevision}): acknowledged without work")]
     private static partial void LogAlreadyDone(ILogger logger, string seriesUid, int revision, int markerRevision);
 
-    [LoggerMessage(2002, LogLevel.Information, "Series {SeriesUid} denoised: {Written} instances written, {Failed} failed, model {ModelVersion} on {Device}, engine {InferenceSeconds:F2} s")]
-    private static partial void LogDone(ILogger logger, string seriesUid, int written, int failed, string modelVersion, string device, double inferenceSeconds);
+    [LoggerMessage(2002, LogLevel.Information, "Series {SeriesUid} denoised: {Written} instances written, {Failed} failed ({Denoised} denoised in this delivery, {Resumed} by earlier ones), model {ModelVersion} on {Device}, engine {InferenceSeconds:F2} s")]
+    private static partial void LogDone(ILogger logger, string seriesUid, int written, int failed, int denoised, int resumed, string modelVersion, string device, double inferenceSeconds);
+
+    [LoggerMessage(2005, LogLevel.Information, "Series {SeriesUid} revision {Revision}: time budget {Budget} used up ({Denoised} instances denoised in this delivery, {Resumed} by earlier ones, {Left} left): continues in delivery {Continuation}")]
+    private static partial void LogContinued(ILogger logger, string seriesUid, int revision, TimeSpan budget, int denoised, int resumed, int left, int continuation);
 
     [LoggerMessage(2003, LogLevel.Warning, "Instance {ObjectId} failed alone: {Reason} (see the failure record)")]
     private static partial void LogInstanceFailed(ILogger logger, string objectId, string reason);

@@ -7,7 +7,7 @@ namespace Pipeline.DenoiseWorker.Jobs;
 
 /// <summary>
 /// The job queue: competing consumers (every worker reads "denoise-series"), broker priorities so urgent
-/// drops overtake a bulk backlog, prefetch from the "Bus" settings, jobs in flight from DenoiseWorker:ConcurrentJobs.
+/// drops overtake a bulk backlog, jobs in flight and prefetch both from DenoiseWorker:ConcurrentJobs.
 /// </summary>
 internal sealed class DenoiseSeriesConsumerDefinition : ConsumerDefinition<DenoiseSeriesConsumer>
 {
@@ -23,6 +23,11 @@ internal sealed class DenoiseSeriesConsumerDefinition : ConsumerDefinition<Denoi
         IConsumerConfigurator<DenoiseSeriesConsumer> consumerConfigurator, IRegistrationContext context)
     {
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
             rabbit.SetQueueArgument("x-max-priority", (int)JobPriority.Urgent);
+            // A prefetched job waiting for a free slot would count against the broker's consumer_timeout while another
+            // job runs its whole time budget: take only as many as run at once (the bus-wide prefetch is for small messages).
+            rabbit.PrefetchCount = ConcurrentMessageLimit ?? 1;
+        }
     }
 }
