@@ -99,17 +99,19 @@ public sealed class DecodedSeries
     /// more CPU than encoding it, and the series figure is their mean).</summary>
     public const int NoiseSampleInstances = 8;
 
+    /// <summary>Whether the instance at <paramref name="index"/> of a series of <paramref name="count"/> is in the noise sample.</summary>
+    public static bool InNoiseSample(int index, int count) => index % ((count + NoiseSampleInstances - 1) / NoiseSampleInstances) == 0;
+
     /// <summary>Encodes one derived instance per denoised source (plus the noise figures of a sample of them, see
     /// <see cref="NoiseSampleInstances"/>); null where the caller decides (the source was not parsed).</summary>
     public IReadOnlyList<InstanceOutcome?> Derive(DerivationOptions derivation)
     {
         ArgumentNullException.ThrowIfNull(derivation);
         var outcomes = (InstanceOutcome?[])_outcomes.Clone();
-        var stride = (_instances.Count + NoiseSampleInstances - 1) / NoiseSampleInstances;
         for (var i = 0; i < _instances.Count; i++)
         {
             if (_denoised[i] is not { } images) continue;
-            var sampled = i % stride == 0;
+            var sampled = InNoiseSample(i, _instances.Count);
             try
             {
                 outcomes[i] = new InstanceOutcome(DerivedInstance.Create(_instances[i]!.Dataset, [.. images.Select(im => im.Pixels)], derivation), null, null,

@@ -19,22 +19,24 @@ public sealed class JobTimeBudgetTests
     [Fact]
     public async Task A_series_denoised_in_several_time_budgets_gives_the_same_marker_instances_and_bytes_as_one_whole_run()
     {
-        var (whole, _, wholeDeliveries) = await RunAsync(budgeted: false);
-        var (sliced, puts, slicedDeliveries) = await RunAsync(budgeted: true);
+        var (whole, _, wholeDeliveries, wholeNoise) = await RunAsync(budgeted: false);
+        var (sliced, puts, slicedDeliveries, slicedNoise) = await RunAsync(budgeted: true);
 
         Assert.Equal(1, wholeDeliveries);
         // 16 slices, one per batch, one second per budget check and a 3.5 s budget: 4 slices per delivery.
         Assert.Equal(4, slicedDeliveries);
         Assert.Equal(whole.Keys, sliced.Keys);
         Assert.All(whole, w => Assert.Equal(w.Value, sliced[w.Key]));
+        // The marker's noise figures too: those of sampled instances written by earlier deliveries come from their objects.
+        Assert.Equal(wholeNoise, slicedNoise);
         // Each derived object written once: no delivery redid what an earlier one wrote.
         Assert.Equal(16, puts.Count);
         Assert.All(puts, p => Assert.Equal(1, p.Value));
     }
 
     /// <summary>Runs the job to its marker; returns the marker's derived objects (key to bytes, in marker order), the
-    /// writes per derived key and the deliveries the job took.</summary>
-    private static async Task<(Dictionary<string, byte[]> Derived, ConcurrentDictionary<string, int> Puts, int Deliveries)> RunAsync(bool budgeted)
+    /// writes per derived key, the deliveries the job took and the marker's noise figures.</summary>
+    private static async Task<(Dictionary<string, byte[]> Derived, ConcurrentDictionary<string, int> Puts, int Deliveries, IReadOnlyDictionary<string, double>? Noise)> RunAsync(bool budgeted)
     {
         var puts = new ConcurrentDictionary<string, int>();
         await using var w = await WorkerFixture.StartAsync(services =>
@@ -57,7 +59,7 @@ public sealed class JobTimeBudgetTests
         var derived = new Dictionary<string, byte[]>();
         foreach (var i in marker.Instances)
             derived[i.Derived.Key] = await w.Store.GetBytesAsync("denoised", i.Derived.Key);
-        return (derived, puts, deliveries.Count);
+        return (derived, puts, deliveries.Count, marker.Metrics);
     }
 
     /// <summary>A clock that moves one second each time it is read, so the budget runs out after a known number of checks.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -106,7 +107,7 @@ internal sealed partial class DenoiseSeriesConsumer(
             using var buffer = new MemoryStream();
             derived.Save(buffer);
             buffer.Position = 0;
-            await store.PutAsync(output, key, buffer, new ObjectWriteOptions("application/dicom"), token);
+            await store.PutAsync(output, key, buffer, new ObjectWriteOptions("application/dicom", NoiseMetadata(outcomes[i]!)), token);
             written[i] = new DenoisedInstance(job.Instances[i], new ObjectRef(output, key));
         });
         var denoised = written.Count(w => w is not null) - resumed;
@@ -137,7 +138,7 @@ internal sealed partial class DenoiseSeriesConsumer(
         var instances = written.OfType<DenoisedInstance>().ToList();
         var derivedSeries = DerivedInstance.SeriesUid(job.SeriesInstanceUid, job.ModelVersion);
         var marker = new SeriesCompletion(job.StudyInstanceUid, job.SeriesInstanceUid, derivedSeries, job.ModelVersion, job.Revision,
-            job.SourceFingerprint, instances, failed, clock.GetUtcNow(), timings, Summary(outcomes));
+            job.SourceFingerprint, instances, failed, clock.GetUtcNow(), timings, await SummaryAsync(outcomes, written, resumed > 0, ct));
         // A newer revision finished meanwhile (another worker): its marker and files stand.
         if ((await store.ReadMarkerAsync(markerRef, ct)).Marker is { } newer && newer.Revision > job.Revision)
         {
@@ -218,15 +219,37 @@ internal sealed partial class DenoiseSeriesConsumer(
         return found;
     }
 
+    private const string NoiseInputKey = "noise-sigma-input";
+    private const string NoiseOutputKey = "noise-sigma-output";
+
+    /// <summary>A sampled instance's noise figures, kept beside its derived object for the delivery that writes the marker.</summary>
+    private static Dictionary<string, string>? NoiseMetadata(InstanceOutcome outcome) => double.IsFinite(outcome.NoiseInput)
+        ? new() { [NoiseInputKey] = outcome.NoiseInput.ToString("R", CultureInfo.InvariantCulture), [NoiseOutputKey] = outcome.NoiseOutput.ToString("R", CultureInfo.InvariantCulture) }
+        : null;
+
     /// <summary>Series figures for the marker: mean no-reference noise estimate before and after over a sample of instances
-    /// (<see cref="DecodedSeries.NoiseSampleInstances"/>, from the denoiser's own images).</summary>
-    private static Dictionary<string, double> Summary(IReadOnlyList<InstanceOutcome?> outcomes)
+    /// (<see cref="DecodedSeries.NoiseSampleInstances"/>, from the denoiser's own images), in slice order; the figures of
+    /// sampled instances an earlier delivery wrote come from their objects' metadata, so a resumed series gets the same.</summary>
+    private async Task<Dictionary<string, double>> SummaryAsync(IReadOnlyList<InstanceOutcome?> outcomes, DenoisedInstance?[] written, bool resumed, CancellationToken ct)
     {
-        var measured = outcomes.Where(o => o?.Derived is not null && double.IsFinite(o.NoiseInput)).Select(o => o!).ToList();
+        var measured = new List<(double Input, double Output)>();
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            if (outcomes[i] is { Derived: not null } outcome)
+            {
+                if (double.IsFinite(outcome.NoiseInput)) measured.Add((outcome.NoiseInput, outcome.NoiseOutput));
+            }
+            else if (resumed && written[i] is { } earlier && DecodedSeries.InNoiseSample(i, outcomes.Count)
+                && (await store.TryStatAsync(earlier.Derived.Bucket, earlier.Derived.Key, ct))?.Metadata is { } metadata
+                && metadata.TryGetValue(NoiseInputKey, out var input) && metadata.TryGetValue(NoiseOutputKey, out var output))
+            {
+                measured.Add((double.Parse(input, CultureInfo.InvariantCulture), double.Parse(output, CultureInfo.InvariantCulture)));
+            }
+        }
         return measured.Count == 0 ? [] : new Dictionary<string, double>
         {
-            ["noise_sigma_input"] = measured.Average(o => o.NoiseInput),
-            ["noise_sigma_output"] = measured.Average(o => o.NoiseOutput),
+            ["noise_sigma_input"] = measured.Average(o => o.Input),
+            ["noise_sigma_output"] = measured.Average(o => o.Output),
         };
     }
 

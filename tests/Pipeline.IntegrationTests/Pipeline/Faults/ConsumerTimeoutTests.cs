@@ -31,9 +31,14 @@ public sealed partial class ConsumerTimeoutTests(ITestOutputHelper output)
         var settings = run.Settings("worker-1");
         settings["DenoiseWorker:BatchSize"] = "1";
         settings["DenoiseWorker:JobTimeBudget"] = "00:00:02";
+        settings["Bus:PrefetchCount"] = "4"; // the bus-wide prefetch; the job queue must not take more than it runs (1)
         // No evaluation: its own delivery of a 128-slice series would outlive this lowered timeout (the worker's is under test).
         var services = await Task.WhenAll(run.StartAsync("ingest"), run.StartAsync("worker-1", settings));
         var worker = services[1];
+
+        // No job waits unacknowledged behind another: the job consumer's prefetch is DenoiseWorker:ConcurrentJobs.
+        var consumers = await broker.Servers.RabbitMqCtlAsync("list_consumers", "-p", scope.VirtualHost, "--quiet", "--no-table-headers", "queue_name", "prefetch_count");
+        Assert.Contains($"{PipelineQueues.DenoiseJobs}\t1", consumers.Split('\n', StringSplitOptions.TrimEntries));
 
         var watch = Stopwatch.StartNew();
         var (study, series, instances) = await DropLongSeriesAsync(scope);
