@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Pipeline.Contracts;
 using Pipeline.Dicom;
+using Pipeline.Hosting;
 using Xunit.Abstractions;
 
 namespace Pipeline.IntegrationTests.Pipeline.Faults;
