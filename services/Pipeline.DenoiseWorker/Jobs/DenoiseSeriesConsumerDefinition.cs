@@ -7,7 +7,9 @@ namespace Pipeline.DenoiseWorker.Jobs;
 
 /// <summary>
 /// The job queue: competing consumers (every worker reads "denoise-series"), broker priorities so urgent
-/// drops overtake a bulk backlog, jobs in flight and prefetch both from DenoiseWorker:ConcurrentJobs.
+/// drops overtake a bulk backlog, jobs in flight from DenoiseWorker:ConcurrentJobs. MassTransit makes an endpoint's
+/// prefetch its concurrent message limit (not the bus-wide Bus:PrefetchCount), so no job waits unacknowledged behind
+/// another one's whole time budget, where the broker's consumer_timeout would already be running for it.
 /// </summary>
 internal sealed class DenoiseSeriesConsumerDefinition : ConsumerDefinition<DenoiseSeriesConsumer>
 {
@@ -23,11 +25,6 @@ internal sealed class DenoiseSeriesConsumerDefinition : ConsumerDefinition<Denoi
         IConsumerConfigurator<DenoiseSeriesConsumer> consumerConfigurator, IRegistrationContext context)
     {
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
-        {
             rabbit.SetQueueArgument("x-max-priority", (int)JobPriority.Urgent);
-            // A prefetched job waiting for a free slot would count against the broker's consumer_timeout while another
-            // job runs its whole time budget: take only as many as run at once (the bus-wide prefetch is for small messages).
-            rabbit.PrefetchCount = ConcurrentMessageLimit ?? 1;
-        }
     }
 }

@@ -37,8 +37,10 @@ public sealed partial class ConsumerTimeoutTests(ITestOutputHelper output)
         var services = await Task.WhenAll(run.StartAsync("ingest"), run.StartAsync("worker-1", settings));
         var worker = services[1];
 
-        // No job waits unacknowledged behind another: the job consumer's prefetch is DenoiseWorker:ConcurrentJobs.
+        // No job waits unacknowledged behind another: the job consumer's prefetch is DenoiseWorker:ConcurrentJobs
+        // (MassTransit sets an endpoint's prefetch to its concurrent message limit, whatever Bus:PrefetchCount says).
         var consumers = await broker.Servers.RabbitMqCtlAsync("list_consumers", "-p", scope.VirtualHost, "--quiet", "--no-table-headers", "queue_name", "prefetch_count");
+        output.WriteLine($"consumers (queue, prefetch):\n{consumers}");
         Assert.Contains($"{PipelineQueues.DenoiseJobs}\t1", consumers.Split('\n', StringSplitOptions.TrimEntries));
 
         var watch = Stopwatch.StartNew();
