@@ -27,6 +27,15 @@ internal sealed class DenoiseWorkerOptions
     [Range(1, 16)]
     public int ConcurrentJobs { get; set; } = 2;
 
+    /// <summary>
+    /// Longest a worker works on one delivery of a job before it publishes the rest as a continuation and acknowledges it
+    /// (checked between inference batches). Must be below the broker's consumer_timeout (RabbitMQ: 30 min by default),
+    /// with room for one batch, the writes and the publish: a delivery held past it closes the channel. The job endpoint's
+    /// prefetch equals <see cref="ConcurrentJobs"/>, so no delivery waits unacknowledged behind another job.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:25:00")]
+    public TimeSpan JobTimeBudget { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Objects fetched or written at the same time for one job.</summary>
     [Range(1, 64)]
     public int TransferConcurrency { get; set; } = 8;

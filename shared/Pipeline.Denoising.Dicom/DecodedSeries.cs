@@ -51,27 +51,56 @@ public sealed class DecodedSeries
     /// <summary>Runs the decoded slices through <paramref name="denoiser"/> (the only step that uses the engine).</summary>
     /// <param name="slicesDone">Receives the number of slices finished after each batch.</param>
     /// <param name="cancellationToken">Observed between batches.</param>
-    public void Denoise(SeriesDenoiser denoiser, Action<int>? slicesDone = null, CancellationToken cancellationToken = default)
+    public void Denoise(SeriesDenoiser denoiser, Action<int>? slicesDone = null, CancellationToken cancellationToken = default) =>
+        DenoiseSome(denoiser, null, null, slicesDone, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="Denoise"/> for the instances <paramref name="wanted"/> (by index; all when null), stopping between
+    /// batches once <paramref name="stop"/> says so (after at least one slice). Every decoded instance still counts for the
+    /// series' intensity mapping and as a 2.5D neighbour, so an instance comes out byte-identical to a whole run.
+    /// </summary>
+    /// <returns>Whether every wanted instance was denoised (else the rest is left for a later call).</returns>
+    public bool DenoiseSome(SeriesDenoiser denoiser, Func<int, bool>? wanted, Func<bool>? stop, Action<int>? slicesDone = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(denoiser);
         // A series normally has one slice size; a stray localizer of another size is denoised on its own.
         var stacks = Enumerable.Range(0, _instances.Count).Where(i => _frames[i] is not null)
             .SelectMany(i => _frames[i]!.Select((image, f) => (Instance: i, Frame: f, Image: image)))
             .GroupBy(s => (s.Image.Width, s.Image.Height));
+        var complete = true;
         foreach (var stack in stacks)
         {
             var slices = stack.ToList();
+            // Nothing wanted here, or stopped in an earlier stack (this one waits too).
+            if (!complete || !slices.Any(s => wanted?.Invoke(s.Instance) ?? true))
+                continue;
             var done = 0;
-            var output = denoiser.Denoise([.. slices.Select(s => s.Image)],
+            var output = denoiser.DenoiseSome([.. slices.Select(s => s.Image)], k => wanted?.Invoke(slices[k].Instance) ?? true, stop,
                 slicesDone is null ? null : new SyncProgress(n => { slicesDone(n - done); done = n; }), cancellationToken);
+            var results = new Dictionary<int, Image?[]>();
             for (var k = 0; k < slices.Count; k++)
-                (_denoised[slices[k].Instance] ??= new Image[_frames[slices[k].Instance]!.Length])[slices[k].Frame] = output[k];
+            {
+                if (!(wanted?.Invoke(slices[k].Instance) ?? true)) continue;
+                (results.TryGetValue(slices[k].Instance, out var frames) ? frames : results[slices[k].Instance] = new Image?[_frames[slices[k].Instance]!.Length])
+                    [slices[k].Frame] = output[k];
+            }
+            // An instance counts as denoised only with all of its frames.
+            foreach (var (instance, frames) in results)
+            {
+                if (frames.All(f => f is not null)) _denoised[instance] = [.. frames.Select(f => f!)];
+                else complete = false;
+            }
         }
+        return complete;
     }
 
     /// <summary>Instances whose noise is estimated: up to this many, evenly spaced (two estimates of a slice cost
     /// more CPU than encoding it, and the series figure is their mean).</summary>
     public const int NoiseSampleInstances = 8;
+
+    /// <summary>Whether the instance at <paramref name="index"/> of a series of <paramref name="count"/> is in the noise sample.</summary>
+    public static bool InNoiseSample(int index, int count) => index % ((count + NoiseSampleInstances - 1) / NoiseSampleInstances) == 0;
 
     /// <summary>Encodes one derived instance per denoised source (plus the noise figures of a sample of them, see
     /// <see cref="NoiseSampleInstances"/>); null where the caller decides (the source was not parsed).</summary>
@@ -79,11 +108,10 @@ public sealed class DecodedSeries
     {
         ArgumentNullException.ThrowIfNull(derivation);
         var outcomes = (InstanceOutcome?[])_outcomes.Clone();
-        var stride = (_instances.Count + NoiseSampleInstances - 1) / NoiseSampleInstances;
         for (var i = 0; i < _instances.Count; i++)
         {
             if (_denoised[i] is not { } images) continue;
-            var sampled = i % stride == 0;
+            var sampled = InNoiseSample(i, _instances.Count);
             try
             {
                 outcomes[i] = new InstanceOutcome(DerivedInstance.Create(_instances[i]!.Dataset, [.. images.Select(im => im.Pixels)], derivation), null, null,

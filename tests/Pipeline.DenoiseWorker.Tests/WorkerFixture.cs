@@ -63,6 +63,7 @@ public sealed class WorkerFixture : IAsyncDisposable
         await Registry.EnsureCurrentAsync("denoiser", DenoisingModel.DefaultFolder);
 
         var services = new ServiceCollection();
+        services.AddSingleton(Store);
         services.AddSingleton<IObjectStore>(Store);
         services.AddSingleton(Registry);
         services.AddSingleton(Options.Create(new DenoiseWorkerOptions { Engine = new EngineSettings { Threads = 2 } }));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,10 @@ namespace Pipeline.DenoiseWorker.Jobs;
 /// One series job: fetch the instances, decode, denoise with the job's model version, write the derived
 /// instances under the job's revision folder, write the completion marker LAST, delete older revisions,
 /// then publish <see cref="SeriesDenoised"/>. Re-running a job rewrites the same keys with the same bytes;
-/// a job whose marker already covers its instance set is acknowledged without work. A bad instance fails
+/// a job whose marker already covers its instance set is acknowledged without work. A delivery works for at most
+/// DenoiseWorker:JobTimeBudget (RabbitMQ closes the channel of a delivery unacknowledged past its consumer_timeout):
+/// then it publishes the same job again (a continuation) and is acknowledged; every delivery skips the instances whose
+/// derived object is already in the revision folder (written whole, deterministic bytes), so each is denoised once. A bad instance fails
 /// alone (failure record + <see cref="InstanceFailed"/>); anything else throws, is retried in process,
 /// then lands in the error queue (see <see cref="DenoiseJobFaultConsumer"/>).
 /// </summary>
@@ -34,11 +38,17 @@ internal sealed partial class DenoiseSeriesConsumer(
     private static readonly Counter<long> Slices = Meter.CreateCounter<long>(PipelineMetrics.SlicesDenoised, description: "Slices denoised");
     private static readonly Counter<long> Series = Meter.CreateCounter<long>("pipeline.denoise.series", description: "Series written (completion marker)");
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pipeline.denoise.instance_failures", description: "Instances that failed alone");
+    private static readonly Counter<long> Continuations = Meter.CreateCounter<long>("pipeline.denoise.continuations", description: "Jobs published again when a delivery used up its time budget");
     private static readonly Histogram<double> StepSeconds = Meter.CreateHistogram<double>("pipeline.denoise.step_duration", "s", "Seconds per job step");
+
+    /// <summary>Header of a continuation: how many deliveries of the job used up their time budget before it (absent on the first).</summary>
+    public const string ContinuationHeader = "Pipeline-Continuation";
 
     public async Task Consume(ConsumeContext<DenoiseSeries> context)
     {
+        var started = clock.GetTimestamp();
         var job = context.Message;
+        var continuation = context.Headers.Get<int>(ContinuationHeader) ?? 0;
         var ct = context.CancellationToken;
         var settings = options.Value;
         var output = storage.Value.OutputBucket;
@@ -47,6 +57,7 @@ internal sealed partial class DenoiseSeriesConsumer(
         activity?.SetTag("pipeline.model_version", job.ModelVersion);
         activity?.SetTag("pipeline.instances", job.Instances.Count);
         activity?.SetTag("pipeline.revision", job.Revision);
+        activity?.SetTag("pipeline.continuation", continuation);
 
         var markerRef = CompletionMarkers.Of(output, job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion);
         // An unreadable marker counts as none: the job redoes the series.
@@ -67,22 +78,26 @@ internal sealed partial class DenoiseSeriesConsumer(
         activity?.SetTag("pipeline.device", model.Device);
         Step(timings, "model", watch);
 
+        // Every instance is fetched and decoded: the series' intensity mapping and the 2.5D neighbours need them all.
         var sources = await FetchAsync(job, settings.TransferConcurrency, ct);
         Step(timings, "fetch", watch);
+        var written = await EarlierDeliveriesAsync(job, sources, model.Version.ToString(), output, ct);
+        var resumed = written.Count(w => w is not null);
 
         // Only the engine is exclusive: decoding and encoding run while another job of this worker holds it.
         var decoded = DecodedSeries.Decode([.. sources.Select(s => s.File)]);
         Step(timings, "decode", watch);
+        var complete = false;
         model.Run(denoiser =>
         {
             Step(timings, "wait", watch);
-            decoded.Denoise(denoiser, n => Slices.Add(n, new KeyValuePair<string, object?>("modality", PipelineMetrics.ModalityLabel(job.Modality))), ct);
+            complete = decoded.DenoiseSome(denoiser, i => written[i] is null, () => clock.GetElapsedTime(started) >= settings.JobTimeBudget,
+                n => Slices.Add(n, new KeyValuePair<string, object?>("modality", PipelineMetrics.ModalityLabel(job.Modality))), ct);
         });
         Step(timings, "denoise", watch);
         var outcomes = decoded.Derive(DerivationLabels.For(model.Version.ToString(), model.Version.Name, model.Manifest.Architecture.Name, settings.ToLabelOptions()));
         Step(timings, "derive", watch);
 
-        var written = new DenoisedInstance?[job.Instances.Count];
         var failed = new List<ObjectRef>();
         await Parallel.ForAsync(0, job.Instances.Count, new ParallelOptions { MaxDegreeOfParallelism = settings.TransferConcurrency, CancellationToken = ct }, async (i, token) =>
         {
@@ -92,9 +107,24 @@ internal sealed partial class DenoiseSeriesConsumer(
             using var buffer = new MemoryStream();
             derived.Save(buffer);
             buffer.Position = 0;
-            await store.PutAsync(output, key, buffer, new ObjectWriteOptions("application/dicom"), token);
+            await store.PutAsync(output, key, buffer, new ObjectWriteOptions("application/dicom", NoiseMetadata(outcomes[i]!)), token);
             written[i] = new DenoisedInstance(job.Instances[i], new ObjectRef(output, key));
         });
+        var denoised = written.Count(w => w is not null) - resumed;
+        if (!complete)
+        {
+            // The budget ran out: what is written stays, the rest goes to the back of the queue as the same job.
+            await context.Publish(job, p =>
+            {
+                p.TrySetPriority((byte)job.Priority);
+                p.Headers.Set(ContinuationHeader, continuation + 1);
+            }, ct);
+            Continuations.Add(1);
+            LogContinued(logger, job.SeriesInstanceUid, job.Revision, settings.JobTimeBudget, denoised, resumed,
+                written.Count(w => w is null), continuation + 1);
+            return;
+        }
+        // Failures are recorded once, by the delivery that completes the series.
         for (var i = 0; i < job.Instances.Count; i++)
         {
             var reason = sources[i].FailureReason ?? outcomes[i]?.FailureReason;
@@ -108,7 +138,7 @@ internal sealed partial class DenoiseSeriesConsumer(
         var instances = written.OfType<DenoisedInstance>().ToList();
         var derivedSeries = DerivedInstance.SeriesUid(job.SeriesInstanceUid, job.ModelVersion);
         var marker = new SeriesCompletion(job.StudyInstanceUid, job.SeriesInstanceUid, derivedSeries, job.ModelVersion, job.Revision,
-            job.SourceFingerprint, instances, failed, clock.GetUtcNow(), timings, Summary(outcomes));
+            job.SourceFingerprint, instances, failed, clock.GetUtcNow(), timings, await SummaryAsync(outcomes, written, resumed > 0, ct));
         // A newer revision finished meanwhile (another worker): its marker and files stand.
         if ((await store.ReadMarkerAsync(markerRef, ct)).Marker is { } newer && newer.Revision > job.Revision)
         {
@@ -118,7 +148,7 @@ internal sealed partial class DenoiseSeriesConsumer(
         await store.WriteMarkerAsync(output, marker, ct);
         await DeleteOlderRevisionsAsync(job, output, ct);
         Series.Add(1, new KeyValuePair<string, object?>("modality", PipelineMetrics.ModalityLabel(job.Modality)), new KeyValuePair<string, object?>("model_version", job.ModelVersion));
-        LogDone(logger, job.SeriesInstanceUid, instances.Count, failed.Count, job.ModelVersion, model.Device, timings["denoise"]);
+        LogDone(logger, job.SeriesInstanceUid, instances.Count, failed.Count, denoised, resumed, job.ModelVersion, model.Device, timings["denoise"]);
 
         if (instances.Count == 0)
         {
@@ -171,15 +201,55 @@ internal sealed partial class DenoiseSeriesConsumer(
         return fetched;
     }
 
-    /// <summary>Series figures for the marker: mean no-reference noise estimate before and after over a sample of instances
-    /// (<see cref="DecodedSeries.NoiseSampleInstances"/>, from the denoiser's own images).</summary>
-    private static Dictionary<string, double> Summary(IReadOnlyList<InstanceOutcome?> outcomes)
+    /// <summary>The derived objects earlier deliveries of this job (continuations, redeliveries, republished jobs) already
+    /// wrote, by instance: keys come from the derived SOP Instance UID, a hash of the source's and the model version, and
+    /// both stores show an object whole or not at all, so an object found holds the bytes this delivery would write.</summary>
+    private async Task<DenoisedInstance?[]> EarlierDeliveriesAsync(DenoiseSeries job, FetchedInstance[] sources, string modelVersion, string bucket, CancellationToken ct)
     {
-        var measured = outcomes.Where(o => o?.Derived is not null && double.IsFinite(o.NoiseInput)).Select(o => o!).ToList();
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var listed in store.ListAsync(bucket, BucketLayout.RevisionFolder(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion, job.Revision), ct))
+            existing.Add(listed.Key);
+        var found = new DenoisedInstance?[sources.Length];
+        for (var i = 0; i < sources.Length && existing.Count > 0; i++)
+        {
+            if (sources[i].File?.Dataset.GetString(DicomTags.SOPInstanceUID) is not { Length: > 0 } sop) continue;
+            var key = BucketLayout.DerivedInstance(job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion, job.Revision, DerivedInstance.InstanceUid(sop, modelVersion));
+            if (existing.Contains(key)) found[i] = new DenoisedInstance(job.Instances[i], new ObjectRef(bucket, key));
+        }
+        return found;
+    }
+
+    private const string NoiseInputKey = "noise-sigma-input";
+    private const string NoiseOutputKey = "noise-sigma-output";
+
+    /// <summary>A sampled instance's noise figures, kept beside its derived object for the delivery that writes the marker.</summary>
+    private static Dictionary<string, string>? NoiseMetadata(InstanceOutcome outcome) => double.IsFinite(outcome.NoiseInput)
+        ? new() { [NoiseInputKey] = outcome.NoiseInput.ToString("R", CultureInfo.InvariantCulture), [NoiseOutputKey] = outcome.NoiseOutput.ToString("R", CultureInfo.InvariantCulture) }
+        : null;
+
+    /// <summary>Series figures for the marker: mean no-reference noise estimate before and after over a sample of instances
+    /// (<see cref="DecodedSeries.NoiseSampleInstances"/>, from the denoiser's own images), in slice order; the figures of
+    /// sampled instances an earlier delivery wrote come from their objects' metadata, so a resumed series gets the same.</summary>
+    private async Task<Dictionary<string, double>> SummaryAsync(IReadOnlyList<InstanceOutcome?> outcomes, DenoisedInstance?[] written, bool resumed, CancellationToken ct)
+    {
+        var measured = new List<(double Input, double Output)>();
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            if (outcomes[i] is { Derived: not null } outcome)
+            {
+                if (double.IsFinite(outcome.NoiseInput)) measured.Add((outcome.NoiseInput, outcome.NoiseOutput));
+            }
+            else if (resumed && written[i] is { } earlier && DecodedSeries.InNoiseSample(i, outcomes.Count)
+                && (await store.TryStatAsync(earlier.Derived.Bucket, earlier.Derived.Key, ct))?.Metadata is { } metadata
+                && metadata.TryGetValue(NoiseInputKey, out var input) && metadata.TryGetValue(NoiseOutputKey, out var output))
+            {
+                measured.Add((double.Parse(input, CultureInfo.InvariantCulture), double.Parse(output, CultureInfo.InvariantCulture)));
+            }
+        }
         return measured.Count == 0 ? [] : new Dictionary<string, double>
         {
-            ["noise_sigma_input"] = measured.Average(o => o.NoiseInput),
-            ["noise_sigma_output"] = measured.Average(o => o.NoiseOutput),
+            ["noise_sigma_input"] = measured.Average(o => o.Input),
+            ["noise_sigma_output"] = measured.Average(o => o.Output),
         };
     }
 
@@ -214,8 +284,11 @@ internal sealed partial class DenoiseSeriesConsumer(
     [LoggerMessage(2001, LogLevel.Information, "Series {SeriesUid} revision {Revision} already done (marker revision {MarkerRevision}): acknowledged without work")]
     private static partial void LogAlreadyDone(ILogger logger, string seriesUid, int revision, int markerRevision);
 
-    [LoggerMessage(2002, LogLevel.Information, "Series {SeriesUid} denoised: {Written} instances written, {Failed} failed, model {ModelVersion} on {Device}, engine {InferenceSeconds:F2} s")]
-    private static partial void LogDone(ILogger logger, string seriesUid, int written, int failed, string modelVersion, string device, double inferenceSeconds);
+    [LoggerMessage(2002, LogLevel.Information, "Series {SeriesUid} denoised: {Written} instances written, {Failed} failed ({Denoised} denoised in this delivery, {Resumed} by earlier ones), model {ModelVersion} on {Device}, engine {InferenceSeconds:F2} s")]
+    private static partial void LogDone(ILogger logger, string seriesUid, int written, int failed, int denoised, int resumed, string modelVersion, string device, double inferenceSeconds);
+
+    [LoggerMessage(2005, LogLevel.Information, "Series {SeriesUid} revision {Revision}: time budget {Budget} used up ({Denoised} instances denoised in this delivery, {Resumed} by earlier ones, {Left} left): continues in delivery {Continuation}")]
+    private static partial void LogContinued(ILogger logger, string seriesUid, int revision, TimeSpan budget, int denoised, int resumed, int left, int continuation);
 
     [LoggerMessage(2003, LogLevel.Warning, "Instance {ObjectId} failed alone: {Reason} (see the failure record)")]
     private static partial void LogInstanceFailed(ILogger logger, string objectId, string reason);

@@ -7,7 +7,9 @@ namespace Pipeline.DenoiseWorker.Jobs;
 
 /// <summary>
 /// The job queue: competing consumers (every worker reads "denoise-series"), broker priorities so urgent
-/// drops overtake a bulk backlog, prefetch from the "Bus" settings, jobs in flight from DenoiseWorker:ConcurrentJobs.
+/// drops overtake a bulk backlog, jobs in flight from DenoiseWorker:ConcurrentJobs. MassTransit makes an endpoint's
+/// prefetch its concurrent message limit (not the bus-wide Bus:PrefetchCount), so no job waits unacknowledged behind
+/// another one's whole time budget, where the broker's consumer_timeout would already be running for it.
 /// </summary>
 internal sealed class DenoiseSeriesConsumerDefinition : ConsumerDefinition<DenoiseSeriesConsumer>
 {

@@ -26,7 +26,17 @@ public sealed class SliceDenoiser(IDenoisingEngine engine, TilingOptions? tiling
     /// <summary>Denoises slices (each height*width, row-major, in normalised units) of one series; cancellation is
     /// observed between batches (a long series stops within one batch).</summary>
     public float[][] Denoise(IReadOnlyList<float[]> slices, int height, int width, IProgress<int>? slicesDone = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        DenoiseSome(slices, height, width, null, null, slicesDone, cancellationToken)!;
+
+    /// <summary>
+    /// Denoises the <paramref name="wanted"/> slices only (all when null; every slice still serves as a 2.5D neighbour),
+    /// and stops early, between batches, once <paramref name="stop"/> says so after at least one slice is done: a slice's
+    /// result does not depend on which others are computed with it. Null where a slice was not wanted or not finished.
+    /// </summary>
+    /// <param name="slicesDone">Receives the count of slices finished so far.</param>
+    public float[]?[] DenoiseSome(IReadOnlyList<float[]> slices, int height, int width, Func<int, bool>? wanted, Func<bool>? stop,
+        IProgress<int>? slicesDone = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(slices);
         if (height < 1 || width < 1)
@@ -46,9 +56,14 @@ public sealed class SliceDenoiser(IDenoisingEngine engine, TilingOptions? tiling
         var wx = Ramp(tw, xs, _tiling.Overlap);
         var single = ys.Length == 1 && xs.Length == 1;
 
-        var outputs = new float[slices.Count][];
+        var outputs = new float[]?[slices.Count];
         var weights = single ? null : new float[height * width];
-        var tiles = (from s in Enumerable.Range(0, slices.Count) from y in ys from x in xs select (s, y, x)).ToArray();
+        var tiles = (from s in Enumerable.Range(0, slices.Count) where wanted?.Invoke(s) ?? true from y in ys from x in xs select (s, y, x)).ToArray();
+        if (tiles.Length == 0)
+            return outputs;
+        var firstSlice = tiles[0].s;
+        var finished = new bool[slices.Count];
+        var finishedCount = 0;
         var channels = spec.InChannels;
         var plane = ph * pw;
         var batchSize = _tiling.BatchSize;
@@ -58,6 +73,8 @@ public sealed class SliceDenoiser(IDenoisingEngine engine, TilingOptions? tiling
         for (var start = 0; start < tiles.Length; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (finishedCount > 0 && stop?.Invoke() == true)
+                break;
             var n = Math.Min(batchSize, tiles.Length - start);
             for (var b = 0; b < n; b++)
             {
@@ -86,19 +103,28 @@ public sealed class SliceDenoiser(IDenoisingEngine engine, TilingOptions? tiling
                         }
                         var w = wy[Array.IndexOf(ys, y0) * th + y] * wx[Array.IndexOf(xs, x0) * tw + x];
                         result[row + x] += w * tile[y * pw + x];
-                        if (s == 0)
+                        if (s == firstSlice)
                             weights![row + x] += w;
                     }
                 }
                 if (x0 == xs[^1] && y0 == ys[^1])
-                    slicesDone?.Report(s + 1);
+                {
+                    finished[s] = true;
+                    slicesDone?.Report(++finishedCount);
+                }
             }
         }
-        if (weights is not null)
+        for (var s = 0; s < outputs.Length; s++)
         {
-            foreach (var result in outputs)
-                for (var i = 0; i < result.Length; i++)
-                    result[i] /= weights[i];
+            if (!finished[s])
+            {
+                outputs[s] = null; // stopped part-way through its tiles, or not wanted
+                continue;
+            }
+            if (weights is null) continue;
+            var result = outputs[s]!;
+            for (var i = 0; i < result.Length; i++)
+                result[i] /= weights[i];
         }
         return outputs;
     }

@@ -286,6 +286,9 @@ public sealed class PrivateServers : IAsyncDisposable
 
     public TestServers Servers { get; }
 
+    /// <summary>The broker's log files.</summary>
+    public string BrokerLogFolder => Path.Combine(_state, "rabbitmq", "log");
+
     public static async Task<PrivateServers> StartAsync()
     {
         var state = Directory.CreateTempSubdirectory("it-servers-").FullName;
