@@ -114,9 +114,10 @@ public sealed class FaultRun(PipelineScope scope, ITestOutputHelper output) : IA
     /// <summary>
     /// Kills the processes of some slots <paramref name="kills"/> times, each victim a seeded random slot, killed a random
     /// 0.3-2 s after it became ready (so it is mid-job while jobs wait) and replaced at once; the other slots work on
-    /// meanwhile. Returns when the last replacement is ready, with the kill times.
+    /// meanwhile; <paramref name="killed"/> hears the count after each kill. Returns when the last replacement is ready,
+    /// with the kill times.
     /// </summary>
-    public async Task<List<DateTimeOffset>> KillRepeatedlyAsync(IReadOnlyList<ServiceProcess> victims, int kills, int seed)
+    public async Task<List<DateTimeOffset>> KillRepeatedlyAsync(IReadOnlyList<ServiceProcess> victims, int kills, int seed, Action<int>? killed = null)
     {
         var random = new Random(seed);
         var slots = victims.Select(Task.FromResult).ToArray();
@@ -128,6 +129,7 @@ public sealed class FaultRun(PipelineScope scope, ITestOutputHelper output) : IA
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(300, 2000)));
             times.Add(DateTimeOffset.UtcNow);
             slots[slot] = KillAndReplaceAsync(victim);
+            killed?.Invoke(times.Count);
         }
         await Task.WhenAll(slots);
         return times;
@@ -156,11 +158,15 @@ public sealed class FaultRun(PipelineScope scope, ITestOutputHelper output) : IA
                 .Sum(p => p.Lines.Count(l => l.Contains(text, StringComparison.Ordinal)));
     }
 
-    /// <summary>Uploads the input, one series after the other with <paramref name="pause"/> between series (their quiet periods then end apart).</summary>
-    public async Task DropAsync(TimeSpan pause)
+    /// <summary>
+    /// Uploads the input, one series after the other with <paramref name="pause"/> between series (their quiet periods then
+    /// end apart); each series waits for <paramref name="before"/> (given its index) first when there is one.
+    /// </summary>
+    public async Task DropAsync(TimeSpan pause, Func<int, Task>? before = null)
     {
         for (var s = 0; s < Input.Count; s++)
         {
+            if (before is not null) await before(s);
             var prefix = Input[s].Prefix(s);
             await Parallel.ForEachAsync(Input[s].Files, async (f, _) => await scope.DropAsync(prefix + f.Name, f.Bytes));
             if (pause > TimeSpan.Zero) await Task.Delay(pause);

@@ -24,7 +24,7 @@ public sealed class KillsTests(TestServers servers, ITestOutputHelper output) : 
     /// <remarks>
     /// One run holds every kill (separate runs would each pay the services' startup and the whole drop): ingest is killed
     /// while it publishes the jobs (after 3 of 20, the drop still arriving), evaluation after its 3rd report, and the
-    /// workers 10 times at seeded random moments, each victim 0.3-2 s after it became ready while jobs wait.
+    /// workers 10 times at seeded random moments, each victim 0.3-2 s after it became ready, while the drop goes on.
     /// </remarks>
     [Fact]
     public async Task Requirement_workers_killed_ten_times_ingest_killed_while_publishing_and_evaluation_killed_mid_work_leave_every_series_done_and_evaluated_once_byte_identical_with_no_message_behind()
@@ -36,12 +36,19 @@ public sealed class KillsTests(TestServers servers, ITestOutputHelper output) : 
         var workers = await Task.WhenAll(run.StartAsync("worker-1"), run.StartAsync("worker-2"));
         await Task.WhenAll(evaluation, ingest);
 
-        // Series arrive 400 ms apart, so their quiet periods end apart and ingest publishes their jobs over ~8 s.
-        var drop = run.DropAsync(TimeSpan.FromMilliseconds(400));
+        // The drop is paced by the worker kills (series s waits for (s + 1) / 2 kills, the last one for all ten), so the
+        // work spans the kills on a fast machine too and the last series is written after the last kill; series arrive at
+        // least 400 ms apart, so their quiet periods end apart.
+        const int WorkerKills = 10;
+        var kills = 0;
+        var drop = run.DropAsync(TimeSpan.FromMilliseconds(400), async s =>
+        {
+            while (Volatile.Read(ref kills) < (s + 1) * WorkerKills / FaultRun.SeriesCount) await Task.Delay(50);
+        });
         var killIngest = KillAfterAsync(run, await ingest, "Published denoise job");
         var killEvaluation = KillAfterAsync(run, await evaluation, "Evaluated series");
         await run.WaitForLogAsync("worker", " denoised: ", 1);
-        var workerKills = await run.KillRepeatedlyAsync(workers, 10, seed: 2201);
+        var workerKills = await run.KillRepeatedlyAsync(workers, WorkerKills, seed: 2201, killed: count => Volatile.Write(ref kills, count));
         await Task.WhenAll(drop, killIngest, killEvaluation);
         await run.WaitDoneAsync(Patience);
 
