@@ -21,6 +21,8 @@ namespace Pipeline.Benchmarks;
 /// protocol's held-out test slices, PSNR/SSIM per level, and its bias (mean output minus clean) in background and head.
 /// The self-supervised models are also scored after the Rician bias correction the nlm-unbiased baseline uses.
 /// `self-supervised [--data NIFTI] [--steps 300] [--patch 64] [--batch 16] [--slices 12] [--seed 1]`.
+/// The test slices are held-out slices of the training volume: this compares training modes within one subject; it is
+/// not a generalisation (leave-one-volume-out) figure.
 /// Never point --data at mricron-data's inia19 files: they are held for independent checks.
 /// </summary>
 public sealed class SelfSupervisedBenchmark : IBenchmark
