@@ -35,13 +35,6 @@ internal sealed class IngestOptions
     public TimeSpan JobDeadline { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>
-    /// How long one publish may wait for the broker's confirm before ingest gives it up and publishes again at its next
-    /// pass (a publish caught by a broker restart may otherwise never return; see BoundedPublisher).
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>
     /// File name of the uploader's marker object. Its folder's series are complete when it appears; if
     /// it is a JSON manifest listing "instances" (keys relative to its folder), when all of them were seen.
     /// </summary>

@@ -41,17 +41,19 @@ internal sealed partial class IngestProcessor
         IOptions<ModelRegistrySettings> registrySettings,
         TimeProvider clock,
         IOptions<LimitsOptions> limits,
+        IOptions<BusOptions> bus,
         ILogger<IngestProcessor> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(registrySettings);
         ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(bus);
         (_store, _options, _clock, _logger) = (store, options.Value, clock, logger);
         var output = storage.Value.OutputBucket;
         _assembler = new SeriesAssembler(_options.QuietPeriod, limits.Value.MaxSeriesPerStudy);
         _headers = new HeaderFetcher(store, _options.HeaderReadBytes, limits.Value.ToReadOptions());
-        _publisher = new BoundedPublisher(publisher, _options.PublishTimeout, clock);
+        _publisher = new BoundedPublisher(publisher, bus.Value.PublishTimeout, clock);
         _failures = new IngestFailures(store, _publisher, output, clock, logger);
         var priorities = new JobPriorities(_options);
         _manifests = new UploadManifests(store, _options, priorities, _failures);

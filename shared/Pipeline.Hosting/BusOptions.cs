@@ -37,6 +37,13 @@ public sealed class BusOptions : IValidatableObject
     [Range(0, 20)]
     public int RetryLimit { get; set; } = 7;
 
+    /// <summary>
+    /// Longest wait for one publish's broker confirm before it fails and the caller retries (see
+    /// <see cref="BoundedPublisher"/>).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Transport != BusTransport.RabbitMq) yield break;

@@ -24,21 +24,14 @@ internal static class PipelineCli
     {
         var start = new ProcessStartInfo(fileName)
         {
-            WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
         };
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var (name, value) in environment) start.Environment[name] = value;
         start.Environment["COLUMNS"] = "200"; // tables are not wrapped at 80 columns when output is redirected
         // A test host's MSBuild settings must not leak into a child build (the published-tool test runs dotnet publish).
         foreach (var name in new[] { "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "MSBuildSDKsPath" }) start.Environment.Remove(name);
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{fileName} {string.Join(' ', args)} did not finish in {timeout}");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
+        var (exitCode, stdout, stderr) = ExternalTool.Run(start, timeout);
+        return (exitCode, stdout, stderr);
     }
 }

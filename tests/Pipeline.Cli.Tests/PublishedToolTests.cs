@@ -43,6 +43,20 @@ public sealed class PublishedToolTests : IDisposable
         var metrics = Run(elsewhere, pipeline, TimeSpan.FromMinutes(1), "metrics", Path.Combine(SampleData.SampleStudy, "t1"), noisy);
         Assert.True(metrics.ExitCode == 0, metrics.Output);
         Assert.Contains("psnr", metrics.Output, StringComparison.OrdinalIgnoreCase);
+
+        // The operator's verbs read the run's output bucket: its failures and its model registry.
+        var failed = Run(elsewhere, pipeline, TimeSpan.FromMinutes(1), "jobs", "failed", "--out", "out");
+        Assert.True(failed.ExitCode == 0, failed.Output);
+        Assert.Contains("0 failed objects in 0 series", failed.Output);
+        var models = Run(elsewhere, pipeline, TimeSpan.FromMinutes(1), "model", "list", "--out", "out", "--json");
+        Assert.True(models.ExitCode == 0, models.Output);
+        Assert.Contains("denoiser/1", models.Output);
+        var shown = Run(elsewhere, pipeline, TimeSpan.FromMinutes(1), "model", "show", "denoiser/1", "--out", "out");
+        Assert.True(shown.ExitCode == 0, shown.Output);
+        Assert.Contains("current", shown.Output);
+        var runs = Run(elsewhere, pipeline, TimeSpan.FromMinutes(1), "model", "runs", "--out", "out");
+        Assert.True(runs.ExitCode == 0, runs.Output);
+        Assert.Contains("0 training runs of denoiser", runs.Output);
     }
 
     private static (int ExitCode, string Output) Run(string workingDirectory, string fileName, TimeSpan timeout, params string[] args)

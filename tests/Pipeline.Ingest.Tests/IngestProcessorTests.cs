@@ -52,7 +52,7 @@ public sealed class IngestProcessorTests : IAsyncLifetime
 
     private IngestProcessor NewProcessor(IObjectStore? store = null, ILogger<IngestProcessor>? logger = null) =>
         new(store ?? _store, _harness.Bus, Options.Create(_options), Options.Create(new StorageOptions()), new ModelRegistry(_store, new ModelRegistryOptions()),
-            Options.Create(new ModelRegistrySettings()), _clock, Options.Create(Limits), logger ?? NullLogger<IngestProcessor>.Instance);
+            Options.Create(new ModelRegistrySettings()), _clock, Options.Create(Limits), Options.Create(new BusOptions()), logger ?? NullLogger<IngestProcessor>.Instance);
 
     private static byte[] WithUid(byte[] slice, DicomTag tag, string uid)
     {

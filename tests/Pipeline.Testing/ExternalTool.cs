@@ -13,26 +13,31 @@ public static class ExternalTool
     {
         var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        Process process;
         try
         {
-            process = Process.Start(psi)!;
+            return Run(psi, timeout);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             throw new InvalidOperationException($"{tool} is not installed (see infra/apt-packages.txt): {e.Message}");
         }
-        using (process)
+    }
+
+    /// <summary>Runs any program to its end with its output captured; kills it (a TimeoutException) after <paramref name="timeout"/>.</summary>
+    public static Result Run(ProcessStartInfo start, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        start.RedirectStandardOutput = start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
         {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(timeout))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{tool} {string.Join(' ', args)} timed out");
-            }
-            return new Result(process.ExitCode, stdout.Result, stderr.Result);
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not finish in {timeout}");
         }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
 
     /// <summary>Runs and asserts exit code 0.</summary>

@@ -15,6 +15,7 @@ namespace Pipeline.DenoiseWorker.Jobs;
 internal sealed partial class DenoiseJobFaultConsumer(
     IObjectStore store,
     IOptions<StorageOptions> storage,
+    IOptions<BusOptions> bus,
     TimeProvider clock,
     ILogger<DenoiseJobFaultConsumer> logger) : IConsumer<Fault<DenoiseSeries>>
 {
@@ -25,7 +26,8 @@ internal sealed partial class DenoiseJobFaultConsumer(
         var source = job.Instances[0];
         var (record, at) = await store.WriteFaultAsync(storage.Value.OutputBucket, context.Message, (reason, errorType) => new FailureRecord(
             source, PipelineStage.Denoise, reason, errorType, clock.GetUtcNow(), 1, job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion), context.CancellationToken);
-        await context.Publish(new InstanceFailed(source, PipelineStage.Denoise, record.Reason, at, job.StudyInstanceUid, job.SeriesInstanceUid));
+        await new BoundedPublisher(context, bus.Value.PublishTimeout, clock).PublishAsync(
+            new InstanceFailed(source, PipelineStage.Denoise, record.Reason, at, job.StudyInstanceUid, job.SeriesInstanceUid), context.CancellationToken);
         LogJobFailed(logger, job.SeriesInstanceUid, ObjectId.Of(source), record.Reason);
     }
 

@@ -30,6 +30,7 @@ internal sealed partial class DenoiseSeriesConsumer(
     IOptions<DenoiseWorkerOptions> options,
     IOptions<StorageOptions> storage,
     IOptions<LimitsOptions> limits,
+    IOptions<BusOptions> bus,
     TimeProvider clock,
     ILogger<DenoiseSeriesConsumer> logger) : IConsumer<DenoiseSeries>
 {
@@ -52,6 +53,7 @@ internal sealed partial class DenoiseSeriesConsumer(
         var ct = context.CancellationToken;
         var settings = options.Value;
         var output = storage.Value.OutputBucket;
+        var publisher = new BoundedPublisher(context, bus.Value.PublishTimeout, clock);
         using var activity = Activity.StartActivity("denoise.series");
         activity?.SetTag("pipeline.series", job.SeriesInstanceUid);
         activity?.SetTag("pipeline.model_version", job.ModelVersion);
@@ -67,7 +69,7 @@ internal sealed partial class DenoiseSeriesConsumer(
             // Announced again from the marker: a worker that died between the marker and the publish
             // must not leave the series unevaluated (a duplicate announcement is harmless downstream).
             if (done.Instances.Count > 0)
-                await context.Publish(new SeriesDenoised(done.StudyInstanceUid, done.SeriesInstanceUid, done.DerivedSeriesInstanceUid,
+                await publisher.PublishAsync(new SeriesDenoised(done.StudyInstanceUid, done.SeriesInstanceUid, done.DerivedSeriesInstanceUid,
                     done.ModelVersion, done.Instances, markerRef, done.FailedInstances.Count, done.Revision), ct);
             return;
         }
@@ -114,11 +116,11 @@ internal sealed partial class DenoiseSeriesConsumer(
         if (!complete)
         {
             // The budget ran out: what is written stays, the rest goes to the back of the queue as the same job.
-            await context.Publish(job, p =>
+            await publisher.PublishAsync(job, ct, p =>
             {
                 p.TrySetPriority((byte)job.Priority);
                 p.Headers.Set(ContinuationHeader, continuation + 1);
-            }, ct);
+            });
             Continuations.Add(1);
             LogContinued(logger, job.SeriesInstanceUid, job.Revision, settings.JobTimeBudget, denoised, resumed,
                 written.Count(w => w is null), continuation + 1);
@@ -130,7 +132,7 @@ internal sealed partial class DenoiseSeriesConsumer(
             var reason = sources[i].FailureReason ?? outcomes[i]?.FailureReason;
             if (reason is null) continue;
             var errorType = sources[i].ErrorType ?? outcomes[i]?.ErrorType ?? "Unknown";
-            await RecordFailureAsync(context, job.Instances[i], reason, errorType, job, output, ct);
+            await RecordFailureAsync(publisher, job.Instances[i], reason, errorType, job, output, ct);
             failed.Add(job.Instances[i]);
         }
         Step(timings, "write", watch);
@@ -153,11 +155,11 @@ internal sealed partial class DenoiseSeriesConsumer(
         if (instances.Count == 0)
         {
             var reason = $"no instance of the series could be denoised ({failed.Count} failed; see their failure records)";
-            await context.Publish(new SeriesNotDenoisable(job.StudyInstanceUid, job.SeriesInstanceUid, reason,
+            await publisher.PublishAsync(new SeriesNotDenoisable(job.StudyInstanceUid, job.SeriesInstanceUid, reason,
                 new ObjectRef(output, FailureRecords.KeyOf(PipelineStage.Denoise, failed[0]))), ct);
             return;
         }
-        await context.Publish(new SeriesDenoised(job.StudyInstanceUid, job.SeriesInstanceUid, derivedSeries, job.ModelVersion,
+        await publisher.PublishAsync(new SeriesDenoised(job.StudyInstanceUid, job.SeriesInstanceUid, derivedSeries, job.ModelVersion,
             instances, markerRef, failed.Count, job.Revision), ct);
     }
 
@@ -265,11 +267,11 @@ internal sealed partial class DenoiseSeriesConsumer(
         }
     }
 
-    private async Task RecordFailureAsync(ConsumeContext context, ObjectRef source, string reason, string errorType, DenoiseSeries job, string bucket, CancellationToken ct)
+    private async Task RecordFailureAsync(BoundedPublisher publisher, ObjectRef source, string reason, string errorType, DenoiseSeries job, string bucket, CancellationToken ct)
     {
         var record = await store.WriteAsync(bucket, new FailureRecord(source, PipelineStage.Denoise, reason, errorType, clock.GetUtcNow(), 1,
             job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion), ct);
-        await context.Publish(new InstanceFailed(source, PipelineStage.Denoise, reason, record, job.StudyInstanceUid, job.SeriesInstanceUid), ct);
+        await publisher.PublishAsync(new InstanceFailed(source, PipelineStage.Denoise, reason, record, job.StudyInstanceUid, job.SeriesInstanceUid), ct);
         Failures.Add(1, new KeyValuePair<string, object?>("error_type", errorType));
         LogInstanceFailed(logger, ObjectId.Of(source), reason);
     }

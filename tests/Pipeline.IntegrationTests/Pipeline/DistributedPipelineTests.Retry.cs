@@ -68,21 +68,11 @@ public sealed partial class DistributedPipelineTests
     private static (int ExitCode, string Output) Cli(IReadOnlyDictionary<string, string?> settings, params string[] args)
     {
         var dll = ServiceProcess.BuiltAssembly("Pipeline.Cli", assemblyName: "pipeline");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet");
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var (key, value) in settings) start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        using var cli = Process.Start(start)!;
-        var stdout = cli.StandardOutput.ReadToEndAsync();
-        var stderr = cli.StandardError.ReadToEndAsync();
-        if (!cli.WaitForExit(TimeSpan.FromMinutes(1)))
-        {
-            cli.Kill(entireProcessTree: true);
-            throw new TimeoutException($"pipeline {string.Join(' ', args)} did not finish in a minute");
-        }
-        return (cli.ExitCode, stdout.Result + stderr.Result);
+        var (exitCode, stdout, stderr) = ExternalTool.Run(start, TimeSpan.FromMinutes(1));
+        return (exitCode, stdout + stderr);
     }
 }

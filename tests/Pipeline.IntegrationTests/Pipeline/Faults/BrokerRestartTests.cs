@@ -15,7 +15,7 @@ namespace Pipeline.IntegrationTests.Pipeline.Faults;
 ///   marker is already written (the same keys and bytes either way);
 /// - a publish caught by the restart may never return (the RabbitMQ client loses its confirm, MassTransit waits on it):
 ///   this test found ingest's one loop stuck so, 16 of 20 series done and nothing more for 180 s. Ingest now bounds every
-///   publish (Ingest:PublishTimeout; 5 s here): it throws, the series stays unpublished, and the loop publishes it again
+///   publish (Bus:PublishTimeout; 5 s here): it throws, the series stays unpublished, and the loop publishes it again
 ///   5 s later; a worker's or evaluation's consume whose publish fails fails its message, which is redelivered;
 /// - the services' connections come back by themselves (MassTransit reconnects) with their queues and bindings.
 /// Quorum queues would add replication across nodes (a node lost for good); on one node they promise nothing more,

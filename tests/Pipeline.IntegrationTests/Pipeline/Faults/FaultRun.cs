@@ -83,7 +83,7 @@ public sealed class FaultRun(PipelineScope scope, ITestOutputHelper output) : IA
         settings["DenoiseWorker:ConcurrentJobs"] = "1";
         settings["DenoiseWorker:Engine:Threads"] = "1";
         // A publish lost in a broker restart is given up after 5 s (default 30 s) and retried: the test does not wait long.
-        settings["Ingest:PublishTimeout"] = "00:00:05";
+        settings["Bus:PublishTimeout"] = "00:00:05";
         return settings;
     }
 

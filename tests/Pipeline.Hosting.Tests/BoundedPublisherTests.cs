@@ -3,13 +3,13 @@ using MassTransit;
 using Microsoft.Extensions.Time.Testing;
 using Pipeline.Contracts;
 
-namespace Pipeline.Ingest.Tests;
+namespace Pipeline.Hosting.Tests;
 
 public sealed class BoundedPublisherTests
 {
     /// <summary>
-    /// Requirement: a publish whose confirm never comes (a broker restart can lose it) fails after Ingest:PublishTimeout,
-    /// so ingest's one loop retries instead of waiting on it for good.
+    /// Requirement: a publish whose confirm never comes (a broker restart can lose it) fails after Bus:PublishTimeout,
+    /// so its caller (ingest's one loop, a consumer's retry) goes on instead of waiting on it for good.
     /// </summary>
     [Fact]
     public async Task A_publish_that_never_returns_fails_after_the_publish_timeout()
