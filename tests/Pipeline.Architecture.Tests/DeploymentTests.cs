@@ -87,7 +87,7 @@ public sealed class DeploymentTests
             var trigger = scaler["spec"]!["triggers"]!.AsArray().Single()!;
             Assert.Equal("rabbitmq", trigger["type"]!.ToString());
             Assert.Equal(DenoiseJobQueue(), trigger["metadata"]!["queueName"]!.ToString());
-            Assert.Equal($"amqp://{settings["Bus__RabbitMq__Host"]}", trigger["metadata"]!["host"]!.ToString());
+            Assert.Equal($"amqp://{settings["Bus__RabbitMq__Host"]}/", trigger["metadata"]!["host"]!.ToString());
             Assert.Equal(settings["Bus__RabbitMq__VirtualHost"]!.ToString(), trigger["metadata"]!["vhostName"]!.ToString());
         }
     }
