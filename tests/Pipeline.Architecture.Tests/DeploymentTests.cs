@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using MassTransit;
@@ -147,8 +148,13 @@ public sealed class DeploymentTests
 
     private static string Name(JsonNode o) => o["metadata"]!["name"]!.ToString();
 
+    /// <summary>Each overlay is rendered once for all tests (read only).</summary>
+    private static readonly ConcurrentDictionary<string, Lazy<List<JsonNode>>> Rendered = new();
+
+    private static List<JsonNode> Render(string overlay) => Rendered.GetOrAdd(overlay, o => new(() => Kustomize(o))).Value;
+
     /// <summary>`kubectl kustomize` of one overlay, each rendered object as JSON (scalars as strings, except integers).</summary>
-    private static List<JsonNode> Render(string overlay)
+    private static List<JsonNode> Kustomize(string overlay)
     {
         var (exit, output) = Run("kubectl", K8s, "kustomize", Path.Combine("overlays", overlay));
         Assert.True(exit == 0, $"kubectl kustomize overlays/{overlay}: {output}");
