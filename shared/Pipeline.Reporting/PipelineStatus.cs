@@ -1,16 +1,15 @@
 using System.Text.Json;
 using Pipeline.Contracts;
-using Pipeline.Evaluation;
 using Pipeline.Hosting;
 using Pipeline.Storage;
 
-namespace Pipeline.Cli.Embedded;
+namespace Pipeline.Reporting;
 
 /// <summary>One series' state as the output bucket records it.</summary>
-internal sealed record SeriesState(SeriesCompletion Marker, EvaluationReport? Report, string ReportKey);
+public sealed record SeriesState(SeriesCompletion Marker, EvaluationReport? Report, string ReportKey);
 
 /// <summary>One failure record.</summary>
-internal sealed record FailureState(FailureRecord Record, string Key);
+public sealed record FailureState(FailureRecord Record, string Key);
 
 /// <summary>
 /// The pipeline's state read from the buckets alone (the system of record): series with a completion
@@ -18,7 +17,7 @@ internal sealed record FailureState(FailureRecord Record, string Key);
 /// objects in neither are pending. A failure record whose object a marker lists as denoised since (a retry, a
 /// re-upload) is resolved: kept as history, not a failure.
 /// </summary>
-internal sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnlyList<FailureState> Failures, IReadOnlyList<string> Pending,
+public sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnlyList<FailureState> Failures, IReadOnlyList<string> Pending,
     IReadOnlyList<FailureState> Resolved)
 {
     /// <summary>Reads the output bucket, and the input bucket for pending objects unless <paramref name="inputBucket"/> is null.</summary>
