@@ -59,6 +59,19 @@ public sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnlyLi
         return new PipelineStatus(done, failures, pending, resolved);
     }
 
+    /// <summary>
+    /// The part of this state about the input objects under <paramref name="prefix"/> (a batch): series with an instance
+    /// there, failures of objects there. Pending objects are not kept.
+    /// </summary>
+    public PipelineStatus Within(ObjectRef prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        bool Under(ObjectRef source) => source.Bucket == prefix.Bucket && source.Key.StartsWith(prefix.Key, StringComparison.Ordinal);
+        return new PipelineStatus(
+            [.. Done.Where(s => s.Marker.Instances.Any(i => Under(i.Source)) || s.Marker.FailedInstances.Any(Under))],
+            [.. Failures.Where(f => Under(f.Record.Source))], [], [.. Resolved.Where(f => Under(f.Record.Source))]);
+    }
+
     private static async IAsyncEnumerable<ListedObject> ListOrEmpty(IObjectStore store, string bucket, string prefix,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
