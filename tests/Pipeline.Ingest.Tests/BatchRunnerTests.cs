@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +9,7 @@ using Pipeline.Hosting;
 using Pipeline.Ingest.Batches;
 using Pipeline.Registry;
 using Pipeline.Storage;
+using Pipeline.Reporting;
 using Pipeline.Storage.Local;
 
 namespace Pipeline.Ingest.Tests;
@@ -110,7 +110,7 @@ public sealed class BatchRunnerTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var record = JsonSerializer.Deserialize<BatchRecord>(await _store.GetBytesAsync("denoised", BucketLayout.Batch(name)), ContractJson.Options)!;
+            var record = (await _store.ReadBatchAsync("denoised", name, default))!;
             if (record.Finished is not null || DateTime.UtcNow > deadline) return record;
             await Task.Delay(50);
         }

@@ -1,11 +1,9 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
-using Pipeline.Hosting;
 using Pipeline.Ingest.Notifications;
 using Pipeline.Reporting;
 using Pipeline.Storage;
@@ -46,9 +44,9 @@ internal sealed partial class BatchRunner(
         try
         {
             await store.EnsureBucketAsync(_output, stoppingToken);
-            await foreach (var listed in store.ListAsync(_output, BucketLayout.BatchesFolder, stoppingToken))
-                if (listed.Key.EndsWith("/batch.json", StringComparison.Ordinal) && await ReadAsync(listed.Key, stoppingToken) is { Finished: null } open)
-                    Start(open, stoppingToken);
+            await foreach (var record in store.ListBatchesAsync(_output, stoppingToken))
+                if (record.Finished is null)
+                    Start(record, stoppingToken);
             await foreach (var batch in _submissions.Reader.ReadAllAsync(stoppingToken))
                 await TakeAsync(batch, stoppingToken);
         }
@@ -65,7 +63,7 @@ internal sealed partial class BatchRunner(
             LogRefused(logger, "(invalid name)", "a batch name has 1 to 64 letters, digits, '.', '_' or '-'");
             return;
         }
-        if (_running.ContainsKey(batch.Name) || await ReadAsync(BucketLayout.Batch(batch.Name), ct) is not null)
+        if (_running.ContainsKey(batch.Name) || await store.ReadBatchAsync(_output, batch.Name, ct) is not null)
         {
             LogRefused(logger, batch.Name, "a batch of that name exists already");
             return;
@@ -100,10 +98,9 @@ internal sealed partial class BatchRunner(
         var settings = options.Value;
         var processor = processors(ForBatch(settings, started));
         var progress = new Progress(started);
-        var studiesOfFolder = new HashSet<string>(StringComparer.Ordinal);
         processor.Jobs.Scheduled = (series, job) =>
         {
-            studiesOfFolder.Add(series.Key.StudyInstanceUid);
+            progress.Studies.Add(series.Key.StudyInstanceUid);
             progress.Series++;
             progress.SlicesExpected += series.Instances.Count;
             if (job is not null) return;
@@ -126,9 +123,7 @@ internal sealed partial class BatchRunner(
                 }
                 if (await processor.PublishDueAsync(ct, room) < room) break; // nothing more due in this folder
             }
-            progress.Studies += studiesOfFolder.Count;
-            studiesOfFolder.Clear();
-            await WriteAsync(progress.Record(processor.Jobs.Outstanding, clock.GetUtcNow()), ct);
+            await WriteChangedAsync(progress, processor.Jobs.Outstanding, ct);
         }
 
         var prefix = started.Prefix;
@@ -174,7 +169,7 @@ internal sealed partial class BatchRunner(
             }
         }
         await processor.RepublishOverdueAsync(ct);
-        await WriteAsync(progress.Record(processor.Jobs.Outstanding, clock.GetUtcNow()), ct);
+        await WriteChangedAsync(progress, processor.Jobs.Outstanding, ct);
     }
 
     /// <summary>Every job ended: the failures under the prefix with their reasons, the morning report, the finished record.</summary>
@@ -217,33 +212,32 @@ internal sealed partial class BatchRunner(
         HeaderReadConcurrency = settings.HeaderReadConcurrency,
     };
 
-    private async Task<BatchRecord?> ReadAsync(string key, CancellationToken ct)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<BatchRecord>(await store.GetBytesAsync(_output, key, cancellationToken: ct), ContractJson.Options);
-        }
-        catch (Exception e) when (e is ObjectNotFoundException or BucketNotFoundException or JsonException)
-        {
-            return null;
-        }
-    }
+    private Task WriteAsync(BatchRecord record, CancellationToken ct) => store.WriteBatchAsync(_output, record, ct);
 
-    private Task WriteAsync(BatchRecord record, CancellationToken ct) =>
-        store.PutBytesAsync(_output, BucketLayout.Batch(record.Name), JsonSerializer.SerializeToUtf8Bytes(record, ContractJson.Options),
-            new ObjectWriteOptions("application/json"), ct);
+    /// <summary>Writes the record when a count changed since it was last written (not at every poll: readers meet fewer rewrites).</summary>
+    private async Task WriteChangedAsync(Progress progress, int outstanding, CancellationToken ct)
+    {
+        var record = progress.Record(outstanding, clock.GetUtcNow());
+        if (record with { Eta = null, Updated = default } == progress.Written) return;
+        await WriteAsync(record, ct);
+        progress.Written = record with { Eta = null, Updated = default };
+    }
 
     /// <summary>A batch's counts as one pass finds them.</summary>
     private sealed class Progress(BatchRecord started)
     {
         public bool Listed { get; set; }
-        public int Studies { get; set; }
+        /// <summary>Study UIDs (one string per study, not per series or instance: a study may span folders).</summary>
+        public HashSet<string> Studies { get; } = new(StringComparer.Ordinal);
         public int Series { get; set; }
         public long SlicesExpected { get; set; }
         public int SeriesDone { get; set; }
         public long SlicesDone { get; set; }
         public int SeriesFailed { get; set; }
         public int ObjectsFailed { get; set; }
+
+        /// <summary>The record last written, without its times.</summary>
+        public BatchRecord? Written { get; set; }
 
         public BatchRecord Record(int outstanding, DateTimeOffset now)
         {
@@ -254,7 +248,7 @@ internal sealed partial class BatchRunner(
                 : null;
             return started with
             {
-                Listed = Listed, Studies = Studies, Series = Series, SlicesExpected = SlicesExpected, SeriesDone = SeriesDone,
+                Listed = Listed, Studies = Studies.Count, Series = Series, SlicesExpected = SlicesExpected, SeriesDone = SeriesDone,
                 SlicesDone = SlicesDone, SeriesFailed = SeriesFailed, ObjectsFailed = ObjectsFailed, Outstanding = outstanding,
                 Eta = eta, Updated = now,
             };
