@@ -76,6 +76,9 @@ internal sealed partial class IngestProcessor
     /// <summary>Publishes a job for every complete series whose current instance set has no job yet (at most <paramref name="limit"/>).</summary>
     public Task<int> PublishDueAsync(CancellationToken ct, int limit = int.MaxValue) => _jobs.PublishDueAsync(ct, limit);
 
+    /// <summary>Forgets the series published in their current form (a batch's processor, after each study folder).</summary>
+    public void ForgetPublished() => _assembler.ForgetPublished();
+
     /// <summary>The job publisher's view for a batch: outstanding jobs, what it schedules and which jobs ended.</summary>
     public JobPublisher Jobs => _jobs;
 

@@ -123,6 +123,7 @@ internal sealed partial class BatchRunner(
                 }
                 if (await processor.PublishDueAsync(ct, room) < room) break; // nothing more due in this folder
             }
+            processor.ForgetPublished();
             await WriteChangedAsync(progress, processor.Jobs.Outstanding, ct);
         }
 
