@@ -11,6 +11,10 @@ app.Configure(config =>
         .WithDescription("Run ingest, denoising and evaluation in this process on a folder of DICOM studies (no servers).");
     config.AddCommand<StatusCommand>("status")
         .WithDescription("List series done, objects failed (with reasons) and input objects pending, from the buckets.");
+    config.AddCommand<SubmitCommand>("submit")
+        .WithDescription("Turn every study under BUCKET/PREFIX into jobs of one named batch (a message to ingest).");
+    config.AddCommand<BatchesCommand>("batches")
+        .WithDescription("List the batches with their progress, from their records in the output bucket.");
     config.AddCommand<PlanCommand>("plan")
         .WithDescription("Print what the pipeline would do with a folder or bucket of DICOM studies.");
     // Each area registers its own verbs (one file per area under Commands/).

@@ -50,6 +50,17 @@ internal sealed class IngestOptions
     /// <summary>Priority of ordinary drops (a manifest may say "priority": "urgent" | "normal" | "bulk").</summary>
     public JobPriority DefaultPriority { get; set; } = JobPriority.Normal;
 
+    /// <summary>
+    /// Backpressure of a batch (`pipeline submit`): jobs of one batch published and not ended yet. Ingest lists the batch's
+    /// prefix no further until some end, so a batch of 100,000 series neither floods the broker nor fills ingest's memory.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxOutstandingJobsPerBatch { get; set; } = 200;
+
+    /// <summary>How often a running batch looks for the completion markers of its outstanding jobs and updates its record.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan BatchPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Bytes fetched to read a header; a longer header is read from the whole object.</summary>
     [Range(1024, 16 * 1024 * 1024)]
     public int HeaderReadBytes { get; set; } = 64 * 1024;

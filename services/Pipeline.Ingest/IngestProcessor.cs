@@ -75,8 +75,14 @@ internal sealed partial class IngestProcessor
     /// <summary>When the next quiet period ends, so the owner knows when to call <see cref="PublishDueAsync"/>.</summary>
     public DateTimeOffset? NextDeadline => _assembler.NextQuietDeadline();
 
-    /// <summary>Publishes a job for every complete series whose current instance set has no job yet.</summary>
-    public Task<int> PublishDueAsync(CancellationToken ct) => _jobs.PublishDueAsync(ct);
+    /// <summary>Publishes a job for every complete series whose current instance set has no job yet (at most <paramref name="limit"/>).</summary>
+    public Task<int> PublishDueAsync(CancellationToken ct, int limit = int.MaxValue) => _jobs.PublishDueAsync(ct, limit);
+
+    /// <summary>Forgets the series published in their current form (a batch's processor, after each study folder).</summary>
+    public void ForgetPublished() => _assembler.ForgetPublished();
+
+    /// <summary>The job publisher's view for a batch: outstanding jobs, what it schedules and which jobs ended.</summary>
+    public JobPublisher Jobs => _jobs;
 
     /// <summary>Publishes again every job still without its completion marker after <see cref="IngestOptions.JobDeadline"/>.</summary>
     public Task<int> RepublishOverdueAsync(CancellationToken ct) => _jobs.RepublishOverdueAsync(ct);

@@ -2,7 +2,11 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Pipeline.Hosting;
+using Pipeline.Ingest.Batches;
+using Pipeline.Storage;
 using Pipeline.Ingest.Notifications;
 using Pipeline.Registry;
 
@@ -11,9 +15,12 @@ namespace Pipeline.Ingest;
 /// <summary>Wires the ingest service into a host (its own process, or the embedded all-in-one host).</summary>
 public static class IngestRegistration
 {
-    /// <summary>Bus side: the consumer of the object store's bucket notifications.</summary>
-    public static void AddIngestConsumers(this IBusRegistrationConfigurator bus) =>
+    /// <summary>Bus side: the consumers of the object store's bucket notifications and of batch submissions.</summary>
+    public static void AddIngestConsumers(this IBusRegistrationConfigurator bus)
+    {
         bus.AddConsumer<BucketNotificationConsumer, BucketNotificationConsumerDefinition>();
+        bus.AddConsumer<SubmitBatchConsumer>();
+    }
 
     /// <summary>Service side: settings, the ingest loop and its state.</summary>
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
@@ -27,6 +34,10 @@ public static class IngestRegistration
         builder.Services.AddSingleton<IngestProcessor>();
         builder.Services.AddSingleton<IngestWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
+        builder.Services.AddSingleton(sp => new BatchRunner(o => ActivatorUtilities.CreateInstance<IngestProcessor>(sp, Options.Create(o)),
+            sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<IOptions<IngestOptions>>(), sp.GetRequiredService<IOptions<StorageOptions>>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BatchRunner>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<BatchRunner>());
         return builder;
     }
 }

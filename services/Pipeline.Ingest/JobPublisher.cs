@@ -37,13 +37,26 @@ internal sealed partial class JobPublisher(
     /// <summary>Denoise jobs published since start.</summary>
     public int Published { get; private set; }
 
-    /// <summary>Publishes a job for every complete series whose current instance set has no job yet.</summary>
-    public async Task<int> PublishDueAsync(CancellationToken ct)
+    /// <summary>Jobs published whose completion marker has not been seen yet.</summary>
+    public int Outstanding => _awaitingMarker.Count;
+
+    /// <summary>
+    /// Called for each series handed to a job (with the job) or found done already (job null): what a batch counts as
+    /// expected.
+    /// </summary>
+    public Action<CompleteSeries, DenoiseSeries?>? Scheduled { get; set; }
+
+    /// <summary>
+    /// Publishes a job for every complete series whose current instance set has no job yet, at most
+    /// <paramref name="limit"/> jobs (the rest stay due for the next call).
+    /// </summary>
+    public async Task<int> PublishDueAsync(CancellationToken ct, int limit = int.MaxValue)
     {
         var published = 0;
         string? modelVersion = null;
         foreach (var series in assembler.Due(clock.GetUtcNow()))
         {
+            if (published >= limit) break;
             modelVersion ??= await ModelVersionAsync(ct);
             using var activity = StartSeriesActivity(series.Key, series.Instances.Count);
             var (study, uid) = (series.Key.StudyInstanceUid, series.Key.SeriesInstanceUid);
@@ -76,6 +89,7 @@ internal sealed partial class JobPublisher(
             {
                 LogAlreadyDone(logger, uid, modelVersion);
                 assembler.MarkPublished(series);
+                Scheduled?.Invoke(series, null);
                 continue;
             }
 
@@ -83,6 +97,7 @@ internal sealed partial class JobPublisher(
                 modelVersion, priorities.Of(series), series.Modality, revision.Value, series.Fingerprint);
             await SendAsync(series.Key, job, ct);
             assembler.MarkPublished(series with { Revision = revision.Value });
+            Scheduled?.Invoke(series, job);
             IngestTelemetry.Jobs.Add(1, new KeyValuePair<string, object?>("priority", job.Priority.ToString()));
             Published++;
             LogPublished(logger, uid, job.Instances.Count, revision.Value, job.Priority);
@@ -126,6 +141,30 @@ internal sealed partial class JobPublisher(
             republished++;
         }
         return republished;
+    }
+
+    /// <summary>
+    /// Forgets every outstanding job that ended: its completion marker covers it (returned with the marker), or its
+    /// series failed as a whole (a denoise failure record of its first instance written since it was sent; returned with
+    /// the record). One marker read per outstanding job.
+    /// </summary>
+    public async Task<IReadOnlyList<(DenoiseSeries Job, SeriesCompletion? Marker, FailureRecord? Failure)>> CollectEndedAsync(CancellationToken ct)
+    {
+        var ended = new List<(DenoiseSeries, SeriesCompletion?, FailureRecord?)>();
+        foreach (var (key, sent) in _awaitingMarker.ToList())
+        {
+            var job = sent.Job;
+            var found = await store.ReadMarkerAsync(CompletionMarkers.Of(outputBucket, job.StudyInstanceUid, job.SeriesInstanceUid, job.ModelVersion), ct);
+            FailureRecord? failure = null;
+            if (found.Marker is not { } marker || !marker.Covers(job))
+            {
+                failure = await store.ReadFailureAsync(outputBucket, FailureRecords.KeyOf(PipelineStage.Denoise, job.Instances[0]), ct);
+                if (failure is null || failure.OccurredAt < sent.At || failure.SeriesInstanceUid != job.SeriesInstanceUid) continue;
+            }
+            _awaitingMarker.Remove(key);
+            ended.Add((job, failure is null ? found.Marker : null, failure));
+        }
+        return ended;
     }
 
     /// <summary>The span of publishing a series' job, in its study's trace.</summary>

@@ -13,6 +13,8 @@ namespace Pipeline.Contracts;
 ///     that cannot be part of a key (control characters, '..', too long): the record still names it in Source
 /// {output}/references/{study}/{series}.json      clean reference registered for a source series
 /// {output}/model-scores/{candidate model version}/{request id}.json   a candidate-vs-baseline scoring report
+/// {output}/report.html                           the morning report of an embedded run (`pipeline run`)
+/// {output}/batches/{name}/batch.json, report.html   a batch's record and, once it finished, its morning report
 /// </code>
 /// A model version is "{model name}/{version}", e.g. "denoiser/1", so it spans two key segments.
 /// A reopened series is written under a new revision folder and becomes visible as a whole when its
@@ -85,6 +87,18 @@ public static class BucketLayout
     /// </summary>
     public static string Reference(string studyUid, string sourceSeriesUid) =>
         $"references/{studyUid}/{sourceSeriesUid}.json";
+
+    /// <summary>Key of the morning report (static HTML) of an embedded run: at the top of its output folder.</summary>
+    public const string RunReport = "report.html";
+
+    /// <summary>Folder of every batch's record and report (ends with '/').</summary>
+    public const string BatchesFolder = "batches/";
+
+    /// <summary>Key of a batch's <see cref="BatchRecord"/> (the name is checked by <see cref="BatchNames.IsValid"/>).</summary>
+    public static string Batch(string name) => $"{BatchesFolder}{name}/batch.json";
+
+    /// <summary>Key of a batch's morning report, written when it finishes.</summary>
+    public static string BatchReport(string name) => $"{BatchesFolder}{name}/report.html";
 
     /// <summary>Key of the report answering one <see cref="EvaluationRequested"/> (request id as 32 hex digits).</summary>
     public static string ModelScore(string candidateModelVersion, Guid requestId) =>

@@ -52,6 +52,13 @@ public sealed class RunCommandTests : IDisposable
         }
         Assert.Contains("1 series done, 2 failed objects, 0 input objects pending", run.Output);
         Assert.Contains("report: ", run.Output);
+        // The morning report of the run, at the top of the output folder (its rendering: tests/Pipeline.Reporting.Tests).
+        var morning = File.ReadAllText(Path.Combine(output, "report.html"));
+        Assert.Contains("<dt>series done</dt><dd>1</dd>", morning);
+        Assert.Contains("<dt>slices denoised</dt><dd>16</dd>", morning);
+        Assert.Contains("<dt>failed objects</dt><dd>2</dd>", morning);
+        Assert.Contains("study one/broken.dcm", morning);
+        Assert.Contains("montage.png", morning);
 
         var derived = Hashes(Path.Combine(modelFolder, "instances"));
         var again = Pipeline("run", input, "--out", output);

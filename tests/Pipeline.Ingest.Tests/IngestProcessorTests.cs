@@ -69,7 +69,7 @@ public sealed class IngestProcessorTests : IAsyncLifetime
         return JsonSerializer.Deserialize<FailureRecord>(await _store.GetBytesAsync("denoised", failed.FailureRecord.Key))!;
     }
 
-    private static byte[] Slice(int instanceNumber, double z, string series = Series, int privateBytes = 0, string study = Study)
+    internal static byte[] Slice(int instanceNumber, double z, string series = Series, int privateBytes = 0, string study = Study)
     {
         var file = MrImage.Create(new MrImageSpec
         {

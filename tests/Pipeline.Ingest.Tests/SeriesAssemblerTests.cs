@@ -27,6 +27,21 @@ public sealed class SeriesAssemblerTests
     }
 
     [Fact]
+    public void Forgetting_published_series_keeps_only_the_unpublished_ones_so_a_batch_holds_one_study_folder_at_a_time()
+    {
+        var assembler = new SeriesAssembler(TimeSpan.Zero);
+        assembler.ObserveInstance(Instance("a/1.dcm", 0, series: "1.2.3.4"), "e1", T0);
+        assembler.MarkPublished(Assert.Single(assembler.Due(T0)));
+        assembler.ObserveInstance(Instance("b/1.dcm", 0, series: "1.2.3.5"), "e2", T0);
+
+        assembler.ForgetPublished();
+
+        Assert.Equal(1, assembler.SeriesCount);
+        Assert.False(assembler.HasSeen(new ObjectRef("incoming", "a/1.dcm"), "e1"));
+        Assert.Equal("1.2.3.5", Assert.Single(assembler.Due(T0)).Key.SeriesInstanceUid);
+    }
+
+    [Fact]
     public void A_duplicate_event_for_the_same_object_and_etag_changes_nothing()
     {
         var assembler = new SeriesAssembler(Quiet);

@@ -131,6 +131,21 @@ internal sealed class SeriesAssembler(TimeSpan quietPeriod, int maxSeriesPerStud
         state.PublishedFingerprint = series.Fingerprint;
     }
 
+    /// <summary>
+    /// Drops every series published in its current form, with what was seen of its objects: for a one-pass listing (a batch),
+    /// which does not meet them again, so its memory holds the series of one study folder, not of the whole listing. The
+    /// per-study series counts stay (one number per study).
+    /// </summary>
+    public void ForgetPublished()
+    {
+        foreach (var (key, state) in _series.Where(s => s.Value.Fingerprint() == s.Value.PublishedFingerprint).ToList())
+        {
+            _series.Remove(key);
+            foreach (var obj in state.Instances.Keys)
+                _seenObjects.Remove(obj);
+        }
+    }
+
     /// <summary>Earliest time a quiet period ends for a series with unpublished changes (when to look again).</summary>
     public DateTimeOffset? NextQuietDeadline() =>
         _series.Values.Where(s => s.Fingerprint() != s.PublishedFingerprint)

@@ -54,6 +54,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         AnsiConsole.MarkupLineInterpolated($"input [blue]{input}[/] -> output [blue]{output}[/], model [blue]{model.ToString()}[/]");
 
         var started = Stopwatch.StartNew();
+        var startedAt = DateTimeOffset.UtcNow;
         using var slices = new SliceRate();
         try
         {
@@ -70,7 +71,9 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         var status = await PipelineStatus.ReadAsync(pipeline.Store, EmbeddedPipeline.InputBucket, EmbeddedPipeline.OutputBucket, cancellationToken);
         StatusView.Write(status, output);
-        AnsiConsole.MarkupLineInterpolated($"{slices.Total} slices denoised in {started.Elapsed.TotalSeconds:F1} s; reports under [blue]{Path.Combine(output, "studies")}[/]");
+        await MorningReport.WriteAsync(pipeline.Store, EmbeddedPipeline.OutputBucket, BucketLayout.RunReport,
+            new ReportScope("pipeline run", startedAt, startedAt + started.Elapsed), status, cancellationToken);
+        AnsiConsole.MarkupLineInterpolated($"{slices.Total} slices denoised in {started.Elapsed.TotalSeconds:F1} s; report [blue]{Path.Combine(output, BucketLayout.RunReport)}[/], per series under [blue]{Path.Combine(output, "studies")}[/]");
         return status.Failures.Count > 0 ? SomeObjectsFailed : 0;
     }
 

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Pipeline.Cli.Embedded;
+using Pipeline.Contracts;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -19,6 +20,9 @@ internal sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
 
         [CommandOption("--input <DIR>"), Description("Input folder of that run, to list pending objects")]
         public string? Input { get; init; }
+
+        [CommandOption("--batch <NAME>"), Description("One batch's progress (`pipeline submit`), from its record in the output bucket")]
+        public string? Batch { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -28,6 +32,8 @@ internal sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
             AnsiConsole.MarkupLineInterpolated($"[red]{error}[/]");
             return 1;
         }
+        if (settings.Batch is { } name)
+            return BatchView.Write(BatchNames.IsValid(name) ? await buckets.Store.ReadBatchAsync(buckets.Output, name, cancellationToken) : null, name);
         var status = await PipelineStatus.ReadAsync(buckets.Store, buckets.Input, buckets.Output, cancellationToken);
         StatusView.Write(status, settings.Output);
         return 0;

@@ -1,16 +1,15 @@
 using System.Text.Json;
 using Pipeline.Contracts;
-using Pipeline.Evaluation;
 using Pipeline.Hosting;
 using Pipeline.Storage;
 
-namespace Pipeline.Cli.Embedded;
+namespace Pipeline.Reporting;
 
 /// <summary>One series' state as the output bucket records it.</summary>
-internal sealed record SeriesState(SeriesCompletion Marker, EvaluationReport? Report, string ReportKey);
+public sealed record SeriesState(SeriesCompletion Marker, EvaluationReport? Report, string ReportKey);
 
 /// <summary>One failure record.</summary>
-internal sealed record FailureState(FailureRecord Record, string Key);
+public sealed record FailureState(FailureRecord Record, string Key);
 
 /// <summary>
 /// The pipeline's state read from the buckets alone (the system of record): series with a completion
@@ -18,7 +17,7 @@ internal sealed record FailureState(FailureRecord Record, string Key);
 /// objects in neither are pending. A failure record whose object a marker lists as denoised since (a retry, a
 /// re-upload) is resolved: kept as history, not a failure.
 /// </summary>
-internal sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnlyList<FailureState> Failures, IReadOnlyList<string> Pending,
+public sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnlyList<FailureState> Failures, IReadOnlyList<string> Pending,
     IReadOnlyList<FailureState> Resolved)
 {
     /// <summary>Reads the output bucket, and the input bucket for pending objects unless <paramref name="inputBucket"/> is null.</summary>
@@ -58,6 +57,19 @@ internal sealed record PipelineStatus(IReadOnlyList<SeriesState> Done, IReadOnly
                     pending.Add(listed.Key);
         }
         return new PipelineStatus(done, failures, pending, resolved);
+    }
+
+    /// <summary>
+    /// The part of this state about the input objects under <paramref name="prefix"/> (a batch): series with an instance
+    /// there, failures of objects there. Pending objects are not kept.
+    /// </summary>
+    public PipelineStatus Within(ObjectRef prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        bool Under(ObjectRef source) => source.Bucket == prefix.Bucket && source.Key.StartsWith(prefix.Key, StringComparison.Ordinal);
+        return new PipelineStatus(
+            [.. Done.Where(s => s.Marker.Instances.Any(i => Under(i.Source)) || s.Marker.FailedInstances.Any(Under))],
+            [.. Failures.Where(f => Under(f.Record.Source))], [], [.. Resolved.Where(f => Under(f.Record.Source))]);
     }
 
     private static async IAsyncEnumerable<ListedObject> ListOrEmpty(IObjectStore store, string bucket, string prefix,
