@@ -11,6 +11,8 @@ app.Configure(config =>
         .WithDescription("Run ingest, denoising and evaluation in this process on a folder of DICOM studies (no servers).");
     config.AddCommand<StatusCommand>("status")
         .WithDescription("List series done, objects failed (with reasons) and input objects pending, from the buckets.");
+    config.AddCommand<TraceCommand>("trace")
+        .WithDescription("Print a study's trace id (to search for its one trace in Grafana/Tempo).");
     config.AddCommand<PlanCommand>("plan")
         .WithDescription("Print what the pipeline would do with a folder or bucket of DICOM studies.");
     // Each area registers its own verbs (one file per area under Commands/).
