@@ -75,6 +75,9 @@ public sealed partial class DistributedPipelineTests
                     Assert.True((await prometheus.QueryAsync($"count({metric})")).Count > 0, $"{name} reads {metric}, which no target serves");
             }
             await WaitForAlertAsync(prometheus, "ErrorQueueNotEmpty", "firing", "denoise-series_error", wait);
+            // The error queue has held its message since it was planted: its backlog age counts up (the work queue's stays 0).
+            await prometheus.WaitForDataAsync("max(pipeline_queue_backlog_age_seconds{queue=\"denoise-series_error\"}) > 1", wait);
+            Assert.Equal(0, Assert.Single(await prometheus.QueryAsync("max(pipeline_queue_backlog_age_seconds{queue=\"denoise-series\"})")).Value);
             Assert.DoesNotContain(await prometheus.AlertsAsync(), a => a.Name is "PipelineServiceDown" or "DenoiseWorkersAllDown" or "ThroughputCollapsedWithBacklog");
 
             // The study's trace id, as the tool prints it, is the one the services exported its spans under.
