@@ -15,6 +15,8 @@ app.Configure(config =>
         .WithDescription("Turn every study under BUCKET/PREFIX into jobs of one named batch (a message to ingest).");
     config.AddCommand<BatchesCommand>("batches")
         .WithDescription("List the batches with their progress, from their records in the output bucket.");
+    config.AddCommand<TraceCommand>("trace")
+        .WithDescription("Print a study's trace id (to search for its one trace in Grafana/Tempo).");
     config.AddCommand<PlanCommand>("plan")
         .WithDescription("Print what the pipeline would do with a folder or bucket of DICOM studies.");
     // Each area registers its own verbs (one file per area under Commands/).

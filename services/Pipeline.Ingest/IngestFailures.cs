@@ -15,7 +15,7 @@ internal sealed partial class IngestFailures(IObjectStore store, BoundedPublishe
         var record = await store.WriteAsync(outputBucket,
             new FailureRecord(source, PipelineStage.Ingest, reason, errorType, clock.GetUtcNow(), 1, study, series), ct);
         await publisher.PublishAsync(new InstanceFailed(source, PipelineStage.Ingest, reason, record, study, series), ct);
-        IngestTelemetry.Failures.Add(1);
+        IngestTelemetry.Failures.Add(1, new KeyValuePair<string, object?>("error_type", errorType));
         LogFailure(logger, ObjectId.Of(source), loggedReason ?? reason);
     }
 

@@ -95,7 +95,7 @@ internal sealed partial class JobPublisher(
 
             var job = new DenoiseSeries(study, uid, series.Instances.Select(i => i.Object).ToList(),
                 modelVersion, priorities.Of(series), series.Modality, revision.Value, series.Fingerprint);
-            await SendAsync(series.Key, job, ct);
+            await SendAsync(series.Key, job, series.LastChange, ct);
             assembler.MarkPublished(series with { Revision = revision.Value });
             Scheduled?.Invoke(series, job);
             IngestTelemetry.Jobs.Add(1, new KeyValuePair<string, object?>("priority", job.Priority.ToString()));
@@ -135,7 +135,7 @@ internal sealed partial class JobPublisher(
 
             using var activity = StartSeriesActivity(key, job.Instances.Count);
             activity?.SetTag("pipeline.republished", true);
-            await SendAsync(key, job, ct);
+            await SendAsync(key, job, sent.SeriesSeen, ct);
             IngestTelemetry.JobsRepublished.Add(1);
             LogRepublished(logger, job.SeriesInstanceUid, job.Revision, (now - sent.At).TotalMinutes);
             republished++;
@@ -177,11 +177,15 @@ internal sealed partial class JobPublisher(
         return activity;
     }
 
-    /// <summary>Publishes a job at its priority and remembers it until its marker is seen.</summary>
-    private async Task SendAsync(SeriesKey key, DenoiseSeries job, CancellationToken ct)
+    /// <summary>Publishes a job at its priority, with when its series was last seen changing, and remembers it until its marker is seen.</summary>
+    private async Task SendAsync(SeriesKey key, DenoiseSeries job, DateTimeOffset seriesSeen, CancellationToken ct)
     {
-        await publisher.PublishAsync(job, ct, context => context.TrySetPriority((byte)job.Priority));
-        _awaitingMarker[key] = new SentJob(job, clock.GetUtcNow());
+        await publisher.PublishAsync(job, ct, context =>
+        {
+            context.TrySetPriority((byte)job.Priority);
+            context.Headers.Set(PipelineMetrics.SeriesSeenHeader, seriesSeen.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        });
+        _awaitingMarker[key] = new SentJob(job, clock.GetUtcNow(), seriesSeen);
     }
 
     /// <summary>
@@ -216,5 +220,5 @@ internal sealed partial class JobPublisher(
     [LoggerMessage(1004, LogLevel.Information, "Series {SeriesUid} already done for model {ModelVersion}: skipped")]
     private static partial void LogAlreadyDone(ILogger logger, string seriesUid, string modelVersion);
 
-    private sealed record SentJob(DenoiseSeries Job, DateTimeOffset At);
+    private sealed record SentJob(DenoiseSeries Job, DateTimeOffset At, DateTimeOffset SeriesSeen);
 }

@@ -13,6 +13,13 @@ public static class PipelineMetrics
     public const string SlicesDenoised = "pipeline.denoise.slices";
 
     /// <summary>
+    /// Header of a denoise job (and its continuations): when ingest last saw a new instance of the series (ISO 8601), the
+    /// start of the drop-to-marker latency the worker measures. A header, not a message field: it is telemetry, and a job
+    /// without it (an old ingest, a job moved back by hand) is still a whole job.
+    /// </summary>
+    public const string SeriesSeenHeader = "Pipeline-Series-Seen";
+
+    /// <summary>
     /// The "modality" label value for a Modality (0008,0060) read from an untrusted header: the value when it is one of
     /// the standard's defined terms (PS3.3 C.7.3.1.1.1), else "other", so a hostile or odd header cannot grow a
     /// metric's label set without bound.

@@ -44,9 +44,14 @@ public sealed class BusOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often each service reads the depth of every work and error queue for its gauges (RabbitMq only).</summary>
+    public TimeSpan QueueDepthInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Transport != BusTransport.RabbitMq) yield break;
+        if (QueueDepthInterval < TimeSpan.FromMilliseconds(100))
+            yield return new ValidationResult("must be at least 100 ms", [nameof(QueueDepthInterval)]);
         if (string.IsNullOrWhiteSpace(RabbitMq.Host))
             yield return new ValidationResult("is required when Bus:Transport is RabbitMq", ["RabbitMq:Host"]);
         if (string.IsNullOrWhiteSpace(RabbitMq.Username))

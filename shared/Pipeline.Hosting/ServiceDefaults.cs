@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -38,7 +39,8 @@ public static class ServiceDefaults
 
     /// <summary>
     /// OpenTelemetry logs, metrics and traces for the product's sources and MassTransit's; exported
-    /// over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set (standard OTEL_* variables apply).
+    /// over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set (standard OTEL_* variables apply). Metrics are
+    /// also served for Prometheus at /metrics (<see cref="MapDefaultEndpoints"/>); docs/telemetry.md lists them.
     /// </summary>
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
     {
@@ -54,7 +56,8 @@ public static class ServiceDefaults
                 .AddRuntimeInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddMeter(InstrumentationOptions.MeterName)
-                .AddMeter(TelemetryPrefix + ".*"))
+                .AddMeter(TelemetryPrefix + ".*")
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(DiagnosticHeaders.DefaultListenerName)
                 .AddSource(TelemetryPrefix + ".*")
@@ -90,6 +93,8 @@ public static class ServiceDefaults
                     });
                     break;
                 case BusTransport.RabbitMq:
+                    builder.Services.TryAddSingleton(TimeProvider.System);
+                    builder.Services.AddHostedService<QueueDepthGauges>();
                     bus.UsingRabbitMq((context, cfg) =>
                     {
                         var broker = options.RabbitMq;
@@ -132,9 +137,10 @@ public static class ServiceDefaults
         where TException : Exception =>
         services.AddSingleton(new PermanentFailure(typeof(TException)));
 
-    /// <summary>Maps /health/live (process up) and /health/ready (bus connected and every check healthy).</summary>
+    /// <summary>Maps /health/live (process up), /health/ready (bus connected and every check healthy) and /metrics (Prometheus).</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.MapPrometheusScrapingEndpoint();
         app.MapHealthChecks("/health/ready");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
         return app;

@@ -71,6 +71,7 @@ public sealed class WorkerFixture : IAsyncDisposable
         services.AddSingleton(Options.Create(Limits));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+        services.AddMetrics(); // IMeterFactory, as every host has
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddSingleton<LoadedModels>();
         configure?.Invoke(services);

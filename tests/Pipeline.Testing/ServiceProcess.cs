@@ -70,6 +70,9 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         return service;
     }
 
+    /// <summary>Where the service's web host listens (its health and /metrics endpoints), once it does.</summary>
+    public Task<Uri> Address => _listening.Task;
+
     /// <summary>Waits until /health/ready answers 200 (the bus is connected and every check is healthy).</summary>
     public async Task WaitReadyAsync(TimeSpan timeout)
     {

@@ -42,6 +42,12 @@ internal sealed partial class DiskWatermark(
     private static int s_paused; // one worker per process: the gauge reads it
     private static readonly ObservableGauge<int> PausedGauge = Meter.CreateObservableGauge("pipeline.denoise.intake_paused",
         () => Volatile.Read(ref s_paused), description: "1 while the worker takes no new jobs (disk below its watermark)");
+
+    // Makes the static fields above initialise when the first watermark is made: without it (beforefieldinit) the gauge
+    // came to exist only at the first pause, so a dashboard showed no data for a worker that never paused.
+    static DiskWatermark()
+    {
+    }
     private readonly SemaphoreSlim _switching = new(1, 1);
     private IReceiveEndpoint? _jobs;
     private volatile bool _paused;

@@ -41,6 +41,12 @@ internal sealed partial class DenoiseSeriesConsumer(
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("pipeline.denoise.instance_failures", description: "Instances that failed alone");
     private static readonly Counter<long> Continuations = Meter.CreateCounter<long>("pipeline.denoise.continuations", description: "Jobs published again when a delivery used up its time budget");
     private static readonly Histogram<double> StepSeconds = Meter.CreateHistogram<double>("pipeline.denoise.step_duration", "s", "Seconds per job step");
+    private static readonly Histogram<double> SliceInferenceSeconds = Meter.CreateHistogram("pipeline.denoise.slice_inference", "s",
+        "Engine seconds per slice denoised, by device and model version",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3, 0.6, 1.2, 2.5, 5] });
+    private static readonly Histogram<double> SeriesLatency = Meter.CreateHistogram("pipeline.denoise.series_latency", "s",
+        "Seconds from the series' drop (ingest last saw a new instance) to its completion marker, by priority",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200] });
 
     /// <summary>Header of a continuation: how many deliveries of the job used up their time budget before it (absent on the first).</summary>
     public const string ContinuationHeader = "Pipeline-Continuation";
@@ -90,13 +96,20 @@ internal sealed partial class DenoiseSeriesConsumer(
         var decoded = DecodedSeries.Decode([.. sources.Select(s => s.File)]);
         Step(timings, "decode", watch);
         var complete = false;
+        var slices = 0;
         model.Run(denoiser =>
         {
             Step(timings, "wait", watch);
-            complete = decoded.DenoiseSome(denoiser, i => written[i] is null, () => clock.GetElapsedTime(started) >= settings.JobTimeBudget,
-                n => Slices.Add(n, new KeyValuePair<string, object?>("modality", PipelineMetrics.ModalityLabel(job.Modality))), ct);
+            complete = decoded.DenoiseSome(denoiser, i => written[i] is null, () => clock.GetElapsedTime(started) >= settings.JobTimeBudget, n =>
+            {
+                slices += n;
+                Slices.Add(n, new KeyValuePair<string, object?>("modality", PipelineMetrics.ModalityLabel(job.Modality)));
+            }, ct);
         });
         Step(timings, "denoise", watch);
+        if (slices > 0)
+            SliceInferenceSeconds.Record(timings["denoise"] / slices,
+                new KeyValuePair<string, object?>("device", model.Device), new KeyValuePair<string, object?>("model_version", job.ModelVersion));
         var outcomes = decoded.Derive(DerivationLabels.For(model.Version.ToString(), model.Version.Name, model.Manifest.Architecture.Name, settings.ToLabelOptions()));
         Step(timings, "derive", watch);
 
@@ -120,6 +133,7 @@ internal sealed partial class DenoiseSeriesConsumer(
             {
                 p.TrySetPriority((byte)job.Priority);
                 p.Headers.Set(ContinuationHeader, continuation + 1);
+                if (context.Headers.Get<string>(PipelineMetrics.SeriesSeenHeader) is { } seen) p.Headers.Set(PipelineMetrics.SeriesSeenHeader, seen);
             });
             Continuations.Add(1);
             LogContinued(logger, job.SeriesInstanceUid, job.Revision, settings.JobTimeBudget, denoised, resumed,
@@ -150,6 +164,8 @@ internal sealed partial class DenoiseSeriesConsumer(
         await store.WriteMarkerAsync(output, marker, ct);
         await DeleteOlderRevisionsAsync(job, output, ct);
         Series.Add(1, new KeyValuePair<string, object?>("modality", PipelineMetrics.ModalityLabel(job.Modality)), new KeyValuePair<string, object?>("model_version", job.ModelVersion));
+        if (DateTimeOffset.TryParse(context.Headers.Get<string>(PipelineMetrics.SeriesSeenHeader), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var seen))
+            SeriesLatency.Record((marker.CompletedAt - seen).TotalSeconds, new KeyValuePair<string, object?>("priority", job.Priority.ToString()));
         LogDone(logger, job.SeriesInstanceUid, instances.Count, failed.Count, denoised, resumed, job.ModelVersion, model.Device, timings["denoise"]);
 
         if (instances.Count == 0)

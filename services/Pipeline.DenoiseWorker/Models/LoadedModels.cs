@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
@@ -10,14 +11,33 @@ namespace Pipeline.DenoiseWorker.Models;
 /// <summary>
 /// The model versions this worker has open. A job leases the version it names; a newly published
 /// version is opened (fetched and SHA-256-verified) beside the old one, and the old one is released
-/// when no job holds it any more: a switch happens between jobs, never inside one, without a restart.
+/// when no job holds it any more: a switch happens between jobs, never inside one, without a restart. Gauge
+/// pipeline.denoise.model_loaded shows the open versions (1 per version and device): what this worker runs.
 /// </summary>
-internal sealed partial class LoadedModels(ModelRegistry registry, IOptions<DenoiseWorkerOptions> options, ILoggerFactory loggers) : IDisposable
+internal sealed partial class LoadedModels : IDisposable
 {
     private readonly Lock _lock = new();
     private readonly List<LoadedModel> _loaded = []; // newest last
     private readonly SemaphoreSlim _opening = new(1, 1);
-    private readonly ILogger _logger = loggers.CreateLogger<LoadedModels>();
+    private readonly ModelRegistry _registry;
+    private readonly IOptions<DenoiseWorkerOptions> _options;
+    private readonly ILogger _logger;
+
+    public LoadedModels(ModelRegistry registry, IOptions<DenoiseWorkerOptions> options, ILoggerFactory loggers, IMeterFactory meters)
+    {
+        _registry = registry;
+        _options = options;
+        _logger = loggers.CreateLogger<LoadedModels>();
+        meters.Create(PipelineMetrics.DenoiseWorkerMeter).CreateObservableGauge("pipeline.denoise.model_loaded", Loaded, "{model}",
+            "1 for each model version this worker has open (labels model_version, device)");
+    }
+
+    private List<Measurement<int>> Loaded()
+    {
+        lock (_lock)
+            return _loaded.Select(m => new Measurement<int>(1, new KeyValuePair<string, object?>("model_version", m.Id.ToString()),
+                new KeyValuePair<string, object?>("device", m.Denoiser.Engine.Device))).ToList();
+    }
 
     /// <summary>
     /// Opens (once) and leases <paramref name="modelVersion"/>; dispose the lease when the job is done. With
@@ -33,9 +53,9 @@ internal sealed partial class LoadedModels(ModelRegistry registry, IOptions<Deno
         try
         {
             if (TryLease(id) is { } raced) return RequireAnnounced(raced, announced);
-            var folder = await registry.OpenAsync(id, ct);
+            var folder = await _registry.OpenAsync(id, ct);
             Verify(folder.Manifest, announced);
-            var settings = options.Value;
+            var settings = _options.Value;
             var denoiser = DenoisingModel.OpenOnnx(folder, settings.Engine.ToEngineOptions(),
                 new TilingOptions { BatchSize = settings.BatchSize, TileSize = settings.TileSize }, _logger);
             var model = new LoadedModel(id, folder, denoiser);
@@ -92,7 +112,7 @@ internal sealed partial class LoadedModels(ModelRegistry registry, IOptions<Deno
         lock (_lock)
         {
             model.Leases--;
-            ReleaseUnused(options.Value.LoadedModels);
+            ReleaseUnused(_options.Value.LoadedModels);
         }
     }
 

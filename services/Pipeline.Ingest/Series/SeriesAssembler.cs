@@ -13,6 +13,7 @@ namespace Pipeline.Ingest.Series;
 /// <param name="NotDenoisable">Instances that cannot be denoised, with reasons (reported, not dropped).</param>
 /// <param name="Duplicates">Objects left out because another object of the series, kept, has the same SOP Instance UID (reported, not dropped).</param>
 /// <param name="Fingerprint">Identifies the exact instance set; passed back to <see cref="SeriesAssembler.MarkPublished"/>.</param>
+/// <param name="LastChange">When the last new instance of the series was seen (its drop, as ingest saw it).</param>
 internal sealed record CompleteSeries(
     SeriesKey Key,
     string Modality,
@@ -20,7 +21,8 @@ internal sealed record CompleteSeries(
     IReadOnlyList<InstanceHeader> Instances,
     IReadOnlyList<InstanceHeader> NotDenoisable,
     IReadOnlyList<DuplicateInstance> Duplicates,
-    string Fingerprint);
+    string Fingerprint,
+    DateTimeOffset LastChange);
 
 /// <summary>An object whose SOP Instance UID another object of its series, <paramref name="Kept"/>, already holds.</summary>
 internal sealed record DuplicateInstance(InstanceHeader Instance, ObjectRef Kept)
@@ -118,7 +120,8 @@ internal sealed class SeriesAssembler(TimeSpan quietPeriod, int maxSeriesPerStud
                 ordered.Where(i => i.NotDenoisableReason is null).ToList(),
                 ordered.Where(i => i.NotDenoisableReason is not null).ToList(),
                 duplicates,
-                fingerprint));
+                fingerprint,
+                state.LastChange));
         }
         return due;
     }

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Pipeline.Hosting;
 using RabbitMQ.Client;
-using RabbitMQ.Client.Exceptions;
 
 namespace Pipeline.Cli.Commands.Jobs;
 
@@ -17,33 +16,15 @@ internal sealed record MovedMessage(string Queue, string? SeriesInstanceUid);
 /// </summary>
 internal sealed class ErrorQueues(IConnection connection) : IAsyncDisposable
 {
-    public static async Task<ErrorQueues> ConnectAsync(RabbitMqOptions broker, CancellationToken ct)
-    {
-        var factory = new ConnectionFactory
-        {
-            HostName = broker.Host, Port = broker.Port, VirtualHost = broker.VirtualHost,
-            UserName = broker.Username, Password = broker.Password, ClientProvidedName = "pipeline jobs",
-        };
-        return new ErrorQueues(await factory.CreateConnectionAsync(ct));
-    }
+    public static async Task<ErrorQueues> ConnectAsync(RabbitMqOptions broker, CancellationToken ct) =>
+        new(await broker.ConnectionFactory("pipeline jobs").CreateConnectionAsync(ct));
 
     /// <summary>Messages in each work queue's error queue (0 when it does not exist: MassTransit creates it at the first fault).</summary>
     public async Task<IReadOnlyDictionary<string, uint>> CountAsync(CancellationToken ct)
     {
         var counts = new Dictionary<string, uint>();
         foreach (var queue in PipelineQueues.All)
-        {
-            // A passive declare of a missing queue closes the channel (404): one channel per queue.
-            await using var channel = await connection.CreateChannelAsync(cancellationToken: ct);
-            try
-            {
-                counts[PipelineQueues.ErrorQueue(queue)] = (await channel.QueueDeclarePassiveAsync(PipelineQueues.ErrorQueue(queue), ct)).MessageCount;
-            }
-            catch (OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
-            {
-                counts[PipelineQueues.ErrorQueue(queue)] = 0;
-            }
-        }
+            counts[PipelineQueues.ErrorQueue(queue)] = await QueueDepth.OfAsync(connection, PipelineQueues.ErrorQueue(queue), ct);
         return counts;
     }
 
