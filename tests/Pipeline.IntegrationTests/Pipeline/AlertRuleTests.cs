@@ -21,6 +21,6 @@ public sealed class AlertRuleTests
     {
         // The rule file is named relative to the configuration, so the check also finds and checks the rules it loads.
         var checkedConfig = ExternalTool.Ok("promtool", "check", "config", Path.Combine(PrometheusServer.ComposeFolder, "prometheus.yml"));
-        Assert.Contains("SUCCESS: 4 rules found", checkedConfig, StringComparison.Ordinal);
+        Assert.Matches(@"SUCCESS: [1-9][0-9]* rules found", checkedConfig);
     }
 }
