@@ -19,9 +19,15 @@ internal sealed class CoordinatorOptions
     [Range(0, int.MaxValue)]
     public int MinNewSeries { get; set; } = 1;
 
-    /// <summary>Where training data is: "bucket/prefix" entries (DICOM series; clean for supervised training).</summary>
-    [MinLength(1)]
-    public List<string> TrainingData { get; set; } = ["training/clean/"];
+    /// <summary>
+    /// Where training data is: "bucket/prefix" entries (DICOM series; clean for supervised training). Empty:
+    /// <see cref="DefaultTrainingData"/> (a default in the list itself would stay beside configured entries: the binder appends).
+    /// </summary>
+    public List<string> TrainingData { get; set; } = [];
+
+    public const string DefaultTrainingData = "training/clean/";
+
+    public IReadOnlyList<string> TrainingLocations => TrainingData.Count > 0 ? TrainingData : [DefaultTrainingData];
 
     /// <summary>Fraction of studies held out (by <see cref="StudySplit"/>) to score candidates; never trained on.</summary>
     [Range(0.01, 0.99)]

@@ -243,7 +243,7 @@ internal sealed partial class RetrainRunner(
         LogDecided(logger, runId, outcome.Outcome, outcome.Reason);
     }
 
-    [LoggerMessage(4020, LogLevel.Information, "Run {RunId}: {Outcome}: {Reason}")]
+    [LoggerMessage(4020, LogLevel.Information, "Run {RunId} ({Outcome}): {Reason}")]
     private static partial void LogDecided(ILogger logger, string runId, string outcome, string reason);
 
     [LoggerMessage(4021, LogLevel.Information, "Request recorded as run {RunId}, not trained: {Reason}")]

@@ -54,11 +54,11 @@ internal sealed partial class RunSteps(
     public async Task<(RunPlan? Plan, RunOutcome? NotRun)> PlanAsync(string model, string runId, RetrainRequested request, CancellationToken ct)
     {
         var baseline = await registry.EnsureCurrentAsync(model, DenoisingModel.DefaultFolder, ct);
-        var all = await data.ReadAsync(Options.TrainingData, ct);
+        var all = await data.ReadAsync(Options.TrainingLocations, ct);
         var training = all.Where(s => !StudySplit.IsHeldOut(s.Series.StudyInstanceUid, Options.HeldOutFraction)).Select(s => s.Series).ToList();
         var heldOut = all.Where(s => StudySplit.IsHeldOut(s.Series.StudyInstanceUid, Options.HeldOutFraction)).Select(s => s.Series)
             .Take(Options.MaxHeldOutSeries).ToList();
-        var where = string.Join(", ", Options.TrainingData);
+        var where = string.Join(", ", Options.TrainingLocations);
         if (training.Count == 0 || heldOut.Count == 0)
             return (null, new RunOutcome(RunOutcome.Failed,
                 $"no {(training.Count == 0 ? "training" : "held-out")} series: {all.Count} readable series under {where}, {training.Count} in training studies, {heldOut.Count} held out", [], 0));
@@ -135,6 +135,7 @@ internal sealed partial class RunSteps(
         ModelVersionId candidate, CancellationToken ct)
     {
         using var activity = CoordinatorTelemetry.Source.StartActivity("training.score");
+        await store.EnsureBucketAsync(storage.Value.OutputBucket, ct); // where the evaluation writes its reports (and failure records)
         var pairs = new List<SlicePair>();
         var summaries = new List<IReadOnlyDictionary<string, double>>();
         var reports = new List<string>();
