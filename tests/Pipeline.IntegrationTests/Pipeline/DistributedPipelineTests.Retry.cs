@@ -65,7 +65,10 @@ public sealed partial class DistributedPipelineTests
     }
 
     /// <summary>Runs the built `pipeline` tool with the deployment's settings as environment variables, as an operator would.</summary>
-    private static (int ExitCode, string Output) Cli(IReadOnlyDictionary<string, string?> settings, params string[] args)
+    private static (int ExitCode, string Output) Cli(IReadOnlyDictionary<string, string?> settings, params string[] args) =>
+        Cli(settings, TimeSpan.FromMinutes(1), args);
+
+    private static (int ExitCode, string Output) Cli(IReadOnlyDictionary<string, string?> settings, TimeSpan timeout, params string[] args)
     {
         var dll = ServiceProcess.BuiltAssembly("Pipeline.Cli", assemblyName: "pipeline");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -78,10 +81,10 @@ public sealed partial class DistributedPipelineTests
         using var cli = Process.Start(start)!;
         var stdout = cli.StandardOutput.ReadToEndAsync();
         var stderr = cli.StandardError.ReadToEndAsync();
-        if (!cli.WaitForExit(TimeSpan.FromMinutes(1)))
+        if (!cli.WaitForExit(timeout))
         {
             cli.Kill(entireProcessTree: true);
-            throw new TimeoutException($"pipeline {string.Join(' ', args)} did not finish in a minute");
+            throw new TimeoutException($"pipeline {string.Join(' ', args)} did not finish in {timeout}");
         }
         return (cli.ExitCode, stdout.Result + stderr.Result);
     }

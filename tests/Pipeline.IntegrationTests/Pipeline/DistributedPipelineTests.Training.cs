@@ -4,7 +4,6 @@ using Pipeline.Imaging.Nifti;
 using Pipeline.Imaging.Samples;
 using Pipeline.Registry;
 using Pipeline.Storage;
-using Xunit.Abstractions;
 
 namespace Pipeline.IntegrationTests.Pipeline;
 
@@ -12,47 +11,46 @@ namespace Pipeline.IntegrationTests.Pipeline;
 /// The training coordinator and the evaluation service as their own processes on the real RabbitMQ and S3 server: a
 /// RetrainRequested trains a candidate from the training prefix, the evaluation scores it on the held-out study against
 /// the current model, the promotion gate decides and a decision record says so. Small on purpose (slabs of 10 and 24
-/// slices, patches of 32, one or a few steps, one noise level): the figures are not the point, the loop is.
+/// slices, patches of 32, one step, one noise level): the figures are not the point, the loop is.
 /// </summary>
-[Collection(TestServersCollection.Name)]
-public sealed class TrainingCoordinatorTests(TestServers servers, ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class DistributedPipelineTests
 {
     private const string Model = "denoiser";
     private const double HeldOutFraction = 0.5;
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
-    private PipelineScope _scope = null!;
-    private ModelRegistry _registry = null!;
-
-    public async Task InitializeAsync()
-    {
-        _scope = await PipelineScope.CreateAsync(servers);
-        _registry = new ModelRegistry(_scope.Store, new ModelRegistryOptions { Bucket = _scope.ModelsBucket, CacheFolder = Path.Combine(_scope.CacheFolder, "test") });
-    }
-
-    public async Task DisposeAsync() => await _scope.DisposeAsync();
 
     [Fact]
     public async Task Requirement_two_concurrent_requests_train_once_and_a_one_step_candidate_is_rejected_with_a_decision_record_while_the_incumbent_stays_current()
     {
+        var registry = new ModelRegistry(_scope.Store, new ModelRegistryOptions { Bucket = _scope.ModelsBucket, CacheFolder = Path.Combine(_scope.CacheFolder, "test") });
         var heldOutSource = await SeedTrainingDataAsync();
         List<ServiceProcess> processes = [];
         try
         {
-            processes.Add(ServiceProcess.Start("coordinator", "Pipeline.TrainingCoordinator", Settings("coordinator",
+            processes.Add(ServiceProcess.Start("coordinator", "Pipeline.TrainingCoordinator", TrainingSettings("coordinator",
                 ("TrainingCoordinator:FineTune", "false")))); // one step from random weights: a deliberately worse candidate
-            processes.Add(ServiceProcess.Start("evaluation", "Pipeline.Evaluation", Settings("evaluation")));
+            processes.Add(ServiceProcess.Start("evaluation", "Pipeline.Evaluation", TrainingSettings("evaluation")));
             await Task.WhenAll(processes.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(90))));
             await using var observer = await RecorderBus.StartAsync(_scope);
 
-            RetrainRequested[] requests = [new(Guid.NewGuid(), Steps: 1), new(Guid.NewGuid(), Steps: 1)];
-            await Task.WhenAll(requests.Select(r => observer.Bus.Publish(r)));
-            var decisions = await WaitForDecisionsAsync(requests.Select(r => r.RequestId));
+            // An operator asks for a run and waits; while it trains (the lease exists) a second request arrives.
+            var operatorRun = Task.Run(() => Cli(TrainingSettings("cli"), TimeSpan.FromMinutes(4), "model", "retrain", "--steps", "1", "--wait"));
+            await WaitUntilAsync(async () => await registry.ReadTrainingLeaseAsync(Model) is not null, "no run took the training lease");
+            var second = new RetrainRequested(Guid.NewGuid(), Steps: 1);
+            await observer.Bus.Publish(second);
+            var (exitCode, printed) = await operatorRun;
+            Assert.True(exitCode == 0, printed);
 
-            // The lease: one request trained, the other is on record as skipped, naming the run that held the lease.
+            // The lease: the operator's request trained, the second is on record as skipped, naming the run that held the lease.
+            var decisions = await registry.ListDecisionsAsync(Model);
+            Assert.Equal(2, decisions.Count);
             var trained = Assert.Single(decisions, d => d.Candidate is not null);
             var skipped = Assert.Single(decisions, d => d.Candidate is null);
+            Assert.Equal(second.RequestId, skipped.RequestId);
             Assert.Contains($"run {trained.RunId} holds the training lease", skipped.Reason, StringComparison.Ordinal);
             Assert.Equal(0, skipped.StepsDone);
+            // The tool showed the run's progress from the lease, then its decision.
+            Assert.Matches($@"run {trained.RunId}: (planning|training|scoring|deciding), step \d+/\d+", printed);
+            Assert.Contains($"run {trained.RunId}: rejected", printed, StringComparison.Ordinal);
 
             // The worse candidate: trained one step, scored on the held-out study only, rejected by the gate; nothing moved.
             Assert.Equal(1, trained.StepsDone);
@@ -64,25 +62,21 @@ public sealed class TrainingCoordinatorTests(TestServers servers, ITestOutputHel
             Assert.All(trained.Gate.Cases, c => Assert.True(c.PsnrGain.Mean < 0, $"{c.Scaling}/{c.Noise}: PSNR gain {c.PsnrGain.Mean}"));
             Assert.Equal([heldOutSource], trained.Data.Where(d => d.Role == "held-out").Select(d => d.Source));
             Assert.DoesNotContain(trained.Data, d => d.Role != "held-out" && d.Source == heldOutSource);
-            Assert.Equal(new ModelVersionId(Model, "1"), await _registry.TryGetCurrentAsync(Model));
+            Assert.Equal(new ModelVersionId(Model, "1"), await registry.TryGetCurrentAsync(Model));
             var candidate = ModelVersionId.Parse(trained.Candidate!);
-            Assert.Equal(VersionState.Rejected, (await _registry.ShowAsync(candidate)).State);
+            Assert.Equal(VersionState.Rejected, (await registry.ShowAsync(candidate)).State);
 
             // The run cleaned up after itself: lease given back, checkpoints gone.
-            Assert.Null(await _registry.ReadTrainingLeaseAsync(Model));
+            Assert.Null(await registry.ReadTrainingLeaseAsync(Model));
             Assert.Empty(await _scope.KeysAsync(_scope.ModelsBucket, $"{Model}/training/{trained.RunId}/checkpoint/"));
         }
         finally
         {
-            foreach (var process in processes)
-            {
-                foreach (var line in process.Lines) output.WriteLine($"[{process.Name}] {line}");
-                await process.DisposeAsync();
-            }
+            await DisposeAllAsync(processes);
         }
     }
 
-    private Dictionary<string, string?> Settings(string name, params (string Key, string Value)[] extra)
+    private Dictionary<string, string?> TrainingSettings(string name, params (string Key, string Value)[] extra)
     {
         var settings = new Dictionary<string, string?>(_scope.Settings())
         {
@@ -144,18 +138,6 @@ public sealed class TrainingCoordinatorTests(TestServers servers, ITestOutputHel
         finally
         {
             Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    private async Task<List<DecisionRecord>> WaitForDecisionsAsync(IEnumerable<Guid> requestIds)
-    {
-        var wanted = requestIds.ToHashSet();
-        using var timeout = new CancellationTokenSource(Patience);
-        while (true)
-        {
-            var found = (await _registry.ListDecisionsAsync(Model)).Where(d => d.RequestId is { } id && wanted.Contains(id)).ToList();
-            if (found.Count == wanted.Count) return found;
-            await Task.Delay(500, timeout.Token);
         }
     }
 }
