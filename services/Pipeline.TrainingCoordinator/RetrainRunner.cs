@@ -223,11 +223,8 @@ internal sealed partial class RetrainRunner(
         }
     }
 
-    private Task SkipAsync(string runId, RetrainRequested request, DateTimeOffset startedAt, string reason, CancellationToken ct)
-    {
-        LogSkipped(logger, runId, reason);
-        return RecordAsync(runId, request, startedAt, null, new RunOutcome(RunOutcome.Skipped, reason, [], 0), ct);
-    }
+    private Task SkipAsync(string runId, RetrainRequested request, DateTimeOffset startedAt, string reason, CancellationToken ct) =>
+        RecordAsync(runId, request, startedAt, null, new RunOutcome(RunOutcome.Skipped, reason, [], 0), ct);
 
     private async Task RecordAsync(string runId, RetrainRequested request, DateTimeOffset startedAt, RunPlan? plan, RunOutcome outcome, CancellationToken ct)
     {
@@ -245,9 +242,6 @@ internal sealed partial class RetrainRunner(
 
     [LoggerMessage(4020, LogLevel.Information, "Run {RunId} ({Outcome}): {Reason}")]
     private static partial void LogDecided(ILogger logger, string runId, string outcome, string reason);
-
-    [LoggerMessage(4021, LogLevel.Information, "Request recorded as run {RunId}, not trained: {Reason}")]
-    private static partial void LogSkipped(ILogger logger, string runId, string reason);
 
     [LoggerMessage(4022, LogLevel.Warning, "Run {RunId} takes over from {Holder}, whose lease expired before the run ended")]
     private static partial void LogTakingOver(ILogger logger, string runId, string holder);
