@@ -76,6 +76,46 @@ public sealed partial class DistributedPipelineTests
         }
     }
 
+    [Fact]
+    public async Task Requirement_a_coordinator_killed_mid_training_is_taken_over_and_the_run_resumes_from_its_checkpoint_in_the_bucket()
+    {
+        var registry = new ModelRegistry(_scope.Store, new ModelRegistryOptions { Bucket = _scope.ModelsBucket, CacheFolder = Path.Combine(_scope.CacheFolder, "test") });
+        await SeedTrainingDataAsync();
+        await _scope.Store.EnsureBucketAsync(_scope.ModelsBucket); // the test watches it from the start
+        (string, string)[] run = [("TrainingCoordinator:CheckpointEvery", "10"), ("TrainingCoordinator:LeaseDuration", "00:00:06")];
+        List<ServiceProcess> processes = [];
+        try
+        {
+            processes.Add(ServiceProcess.Start("coordinator-1", "Pipeline.TrainingCoordinator", TrainingSettings("coordinator-1", run)));
+            processes.Add(ServiceProcess.Start("evaluation", "Pipeline.Evaluation", TrainingSettings("evaluation")));
+            await Task.WhenAll(processes.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(90))));
+            await using var observer = await RecorderBus.StartAsync(_scope);
+            var request = new RetrainRequested(Guid.NewGuid(), Steps: 100);
+            await observer.Bus.Publish(request);
+
+            // SIGKILL once a checkpoint is in the bucket: no shutdown code runs, the lease just stops being renewed.
+            var checkpoints = $"{Model}/training/";
+            await WaitUntilAsync(async () => (await _scope.KeysAsync(_scope.ModelsBucket, checkpoints)).Any(k => k.EndsWith("/state.json", StringComparison.Ordinal)),
+                "no checkpoint reached the bucket");
+            await processes[0].KillAsync(TimeSpan.FromSeconds(10));
+            Assert.Null((await registry.ListDecisionsAsync(Model)).FirstOrDefault());
+
+            processes.Add(ServiceProcess.Start("coordinator-2", "Pipeline.TrainingCoordinator", TrainingSettings("coordinator-2", run)));
+            await WaitUntilAsync(async () => (await registry.ListDecisionsAsync(Model)).Count > 0, "the killed run was not finished by the second coordinator");
+
+            var decision = Assert.Single(await registry.ListDecisionsAsync(Model));
+            Assert.Equal(request.RequestId, decision.RequestId);
+            Assert.NotNull(decision.Candidate);
+            Assert.Equal(100, decision.StepsDone); // the step counter went on from the checkpoint to the budget
+            var resumed = Assert.Single(processes[2].Lines, l => l.Contains($"Run {decision.RunId} resumes from its checkpoint at step ", StringComparison.Ordinal));
+            Assert.DoesNotContain(" at step 0", resumed, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await DisposeAllAsync(processes);
+        }
+    }
+
     private Dictionary<string, string?> TrainingSettings(string name, params (string Key, string Value)[] extra)
     {
         var settings = new Dictionary<string, string?>(_scope.Settings())
