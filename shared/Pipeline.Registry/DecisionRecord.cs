@@ -37,6 +37,9 @@ public sealed record DecisionRecord(
     string Reason)
 {
     public int Format { get; init; } = 1;
+
+    /// <summary>The RetrainRequested that started (or was skipped by) the run, when a message did.</summary>
+    public Guid? RequestId { get; init; }
 }
 
 /// <summary>A run's budget: at most so many steps and so many minutes of wall time (null: no limit of that kind).</summary>

@@ -35,7 +35,7 @@ public sealed class SelfSupervisedBenchmark : IBenchmark
     {
         NativeAllocator.KeepFreedMemory();
         var data = Arguments.Get(args, "data", "/usr/share/mricron/templates/ch2.nii.gz");
-        if (Path.GetFileName(data).StartsWith("inia19", StringComparison.OrdinalIgnoreCase))
+        if (StudySplit.IsReservedForIndependentChecks(data))
         {
             Console.Error.WriteLine("error: inia19 is held out for independent checks: never train on it.");
             return Task.FromResult(2);

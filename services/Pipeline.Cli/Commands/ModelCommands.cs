@@ -27,6 +27,8 @@ internal static class ModelCommands
                 .WithDescription("Verify a model version in the registry and make it current (workers switch to it).");
             model.AddCommand<RollbackCommand>("rollback")
                 .WithDescription("Make the version the current one replaced current again; the current one is marked rejected.");
+            model.AddCommand<RetrainCommand>("retrain")
+                .WithDescription("Ask the deployment's training coordinator for a run now (--wait: progress, then the decision).");
             model.AddCommand<RunsCommand>("runs")
                 .WithDescription("List the training runs' decision records (promoted or not, and why).");
         });

@@ -4,7 +4,9 @@ namespace Pipeline.Denoising.Models;
 /// Object keys of the model registry in the "models" bucket (see shared/Pipeline.Registry/README.md):
 /// {name}/versions/{version}/{manifest.json|weights.safetensors|model.onnx}, the pointer {name}/current.json naming the
 /// promoted version, {name}/rejected/{version}.json marking a version the gate or an operator turned down, and
-/// {name}/runs/{run id}.json, one decision record per training run. Versions are immutable once written.
+/// {name}/runs/{run id}.json, one decision record per training run. Versions are immutable once written. The training
+/// coordinator's working objects: {name}/training/lease.json (who trains now) and {name}/training/{run id}/ (the running
+/// run's plan and checkpoint, removed when the run ends).
 /// </summary>
 public static class ModelRegistryLayout
 {
@@ -26,6 +28,12 @@ public static class ModelRegistryLayout
 
     /// <summary>The decision record of one training run.</summary>
     public static string DecisionKey(string name, string runId) => DecisionsPrefix(name) + $"{Segment(runId)}.json";
+
+    /// <summary>The training lease: at most one coordinator trains a model at a time.</summary>
+    public static string TrainingLeaseKey(string name) => $"{Segment(name)}/training/lease.json";
+
+    /// <summary>Working folder of one training run (ends with '/'): its plan and its latest checkpoint.</summary>
+    public static string TrainingRunPrefix(string name, string runId) => $"{Segment(name)}/training/{Segment(runId)}/";
 
     public static string FileKey(string name, string version, string file) => VersionPrefix(name, version) + Segment(file);
 

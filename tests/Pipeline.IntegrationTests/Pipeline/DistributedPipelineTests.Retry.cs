@@ -65,14 +65,17 @@ public sealed partial class DistributedPipelineTests
     }
 
     /// <summary>Runs the built `pipeline` tool with the deployment's settings as environment variables, as an operator would.</summary>
-    private static (int ExitCode, string Output) Cli(IReadOnlyDictionary<string, string?> settings, params string[] args)
+    private static (int ExitCode, string Output) Cli(IReadOnlyDictionary<string, string?> settings, params string[] args) =>
+        Cli(settings, TimeSpan.FromMinutes(1), args);
+
+    private static (int ExitCode, string Output) Cli(IReadOnlyDictionary<string, string?> settings, TimeSpan timeout, params string[] args)
     {
         var dll = ServiceProcess.BuiltAssembly("Pipeline.Cli", assemblyName: "pipeline");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet");
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var (key, value) in settings) start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        var (exitCode, stdout, stderr) = ExternalTool.Run(start, TimeSpan.FromMinutes(1));
+        var (exitCode, stdout, stderr) = ExternalTool.Run(start, timeout);
         return (exitCode, stdout + stderr);
     }
 }
