@@ -59,8 +59,11 @@ public static class GeneralisationProtocol
     /// <summary>The target: the model's PSNR at least this far above the anchor's (and SSIM at least the anchor's).</summary>
     public const double TargetPsnrMargin = 0.5;
 
-    /// <summary>The h/sigma values the anchor is tuned over: the grid of nlm_h_sweep.py.</summary>
-    public static IReadOnlyList<double> AnchorHOverSigma { get; } = [0.5, 0.6, 0.7, 0.8, 1.0];
+    /// <summary>
+    /// The h/sigma values the anchor is tuned over: nlm_h_sweep.py's grid (0.5-1.0) widened to 0.3-1.5, because on
+    /// unfamiliar images the best h sat at that grid's edges (an anchor held below its best would flatter the model).
+    /// </summary>
+    public static IReadOnlyList<double> AnchorHOverSigma { get; } = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.2, 1.5];
 
     public const string Templates = "/usr/share/mricron/templates";
 
@@ -131,7 +134,7 @@ public static class GeneralisationProtocol
                         modelScores[c].Add(QualityEvaluation.ScoreSlice(clean, denoised, options.DataRange));
                         var anchors = new (double, double)[AnchorHOverSigma.Count];
                         Parallel.For(0, anchors.Length, h => anchors[h] = QualityEvaluation.ScoreSlice(clean,
-                            new UnbiasedNonLocalMeans(AnchorHOverSigma[h]).Denoise(cases[c].Noisy[k], sigma), options.DataRange));
+                            Anchor(cases[c].Noisy[k], sigma, AnchorHOverSigma[h]), options.DataRange));
                         anchorScores[c].Add(anchors);
                         progress?.Report(new ProtocolStep(++done, total, set.Name));
                     }
@@ -148,6 +151,9 @@ public static class GeneralisationProtocol
         }
         return new GeneralisationReport(TrainingVolumes(manifest), manifest.Training.InitialModel, figures);
     }
+
+    /// <summary>The anchor at one h: NLM given the true sigma, then the Rician bias correction sqrt(max(d^2 - 2 sigma^2, 0)).</summary>
+    public static Image Anchor(Image noisy, double sigma, double hOverSigma) => new UnbiasedNonLocalMeans(hOverSigma).Denoise(noisy, sigma);
 
     /// <summary>A NIfTI volume with its scored slices, or a picture as a one-slice volume scored once.</summary>
     private static (Volume Volume, int[] Slices) Load(string path, QualityProtocolOptions options)
