@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Pipeline.Denoising.Baselines;
 using Pipeline.Denoising.Models;
 using Pipeline.Imaging;
@@ -92,7 +91,7 @@ public static class GeneralisationProtocol
     {
         ArgumentNullException.ThrowIfNull(set);
         var trained = TrainingVolumes(manifest);
-        var hashes = set.Files.Concat(set.DerivedFrom).Where(File.Exists).Select(Sha256).ToHashSet();
+        var hashes = set.Files.Concat(set.DerivedFrom).Where(File.Exists).Select(DataLineage.Sha256Of).ToHashSet();
         return trained.Where(d => hashes.Contains(d.Sha256)).Select(d => d.Source).ToArray();
     }
 
@@ -166,11 +165,5 @@ public static class GeneralisationProtocol
         }
         var picture = new Volume([GrayPicture.Read(path)], VolumeGeometry.Identity());
         return (picture, QualityProtocol.SelectSlices(picture, whole with { SliceCount = 1 }));
-    }
-
-    private static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }
