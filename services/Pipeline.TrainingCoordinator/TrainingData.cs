@@ -39,7 +39,7 @@ internal sealed partial class TrainingData(IObjectStore store, IOptions<StorageO
             var (bucket, prefix) = Parse(location);
             await foreach (var listed in store.ListAsync(bucket, prefix, ct))
             {
-                if (StudySplit.IsReservedForIndependentChecks(listed.Key)) continue;
+                if (HeldOutData.IsHeldOut(listed.Key)) continue;
                 if (await ReadInstanceAsync(new ObjectRef(bucket, listed.Key), ct) is { } instance) instances.Add(instance);
             }
         }

@@ -35,9 +35,13 @@ public sealed class SelfSupervisedBenchmark : IBenchmark
     {
         NativeAllocator.KeepFreedMemory();
         var data = Arguments.Get(args, "data", "/usr/share/mricron/templates/ch2.nii.gz");
-        if (StudySplit.IsReservedForIndependentChecks(data))
+        try
         {
-            Console.Error.WriteLine("error: inia19 is held out for independent checks: never train on it.");
+            HeldOutData.Refuse(data);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
             return Task.FromResult(2);
         }
         var steps = Arguments.Int(args, "steps", 300);

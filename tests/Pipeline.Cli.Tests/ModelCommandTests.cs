@@ -43,6 +43,29 @@ public sealed class ModelCommandTests
     }
 
     [Fact]
+    public void Evaluate_and_train_refuse_inia19_and_evaluate_refuses_unknown_protocols_and_sets()
+    {
+        // inia19 is held out for independent checks: refused by name (the path does not exist: nothing can be read).
+        foreach (var args in new[]
+                 {
+                     new[] { "model", "evaluate", "--data", "/nonexistent/inia19-t1-brain.nii.gz", "--slices", "1" },
+                     new[] { "model", "train", "/nonexistent/inia19-t1-brain.nii.gz", "--out", Path.Combine(Path.GetTempPath(), "never-written"), "--steps", "1" },
+                 })
+        {
+            var run = PipelineCli.Run(args);
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("inia19 is held out for independent checks", run.Stderr);
+        }
+
+        var protocol = PipelineCli.Run("model", "evaluate", "--protocol", "loo");
+        Assert.Equal(1, protocol.ExitCode);
+        Assert.Contains("error: --protocol 'loo' is not 'in-subject' or 'generalisation'", protocol.Stderr);
+        var sets = PipelineCli.Run("model", "evaluate", "--protocol", "generalisation", "--sets", "ch2,inia19");
+        Assert.Equal(1, sets.ExitCode);
+        Assert.Contains("error: --sets: no set 'inia19'", sets.Stderr);
+    }
+
+    [Fact]
     public void Train_reads_a_dicom_series_folder_and_fine_tunes_only_a_model_of_the_same_architecture()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"cli-train-{Guid.NewGuid():N}");

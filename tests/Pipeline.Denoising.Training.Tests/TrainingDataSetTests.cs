@@ -64,12 +64,12 @@ public sealed class TrainingDataSetTests
             Directory.CreateDirectory(Path.Combine(folder, "sub"));
             File.WriteAllText(Path.Combine(folder, "sub", "c.dcm"), "not read");
 
-            Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", TrainingVolume.Sha256Of(Path.Combine(folder, "B.dcm")));
+            Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", DataLineage.Sha256Of(Path.Combine(folder, "B.dcm")));
             // SHA-256 of "B.dcm <sha of abc>\na.dcm <sha of nothing>\n" (upper case sorts first).
-            Assert.Equal("860ee8646773a2af34ee61c08fa3d24f915f303882e92e52da148d8c829ea0ac", TrainingVolume.Sha256Of(folder));
+            Assert.Equal("860ee8646773a2af34ee61c08fa3d24f915f303882e92e52da148d8c829ea0ac", DataLineage.Sha256Of(folder));
 
             File.Move(Path.Combine(folder, "a.dcm"), Path.Combine(folder, "c.dcm"));
-            Assert.Equal("8548eb4e4678b4a79a546761b032a03998134ee519cc1c1134fcc3292f0b4313", TrainingVolume.Sha256Of(folder));
+            Assert.Equal("8548eb4e4678b4a79a546761b032a03998134ee519cc1c1134fcc3292f0b4313", DataLineage.Sha256Of(folder));
         }
         finally
         {

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Pipeline.Denoising.Evaluation;
 using Pipeline.Denoising.Models;
 using Pipeline.Imaging;
@@ -7,24 +5,7 @@ using Pipeline.Imaging;
 namespace Pipeline.Denoising.Training.Training;
 
 /// <summary>A clean volume given for training: where it came from (a path or object key) and the SHA-256 of that data.</summary>
-public sealed record TrainingVolume(string Source, string Sha256, Volume Volume)
-{
-    /// <summary>
-    /// The lineage SHA-256 of a file, or for a folder (its own files, not subfolders': the files a DICOM series folder is
-    /// read from) of the lines "file name, SHA-256 of the file" in ordinal order, so renaming or changing any file changes it.
-    /// </summary>
-    public static string Sha256Of(string path)
-    {
-        if (!Directory.Exists(path))
-            return Hex(File.ReadAllBytes(path));
-        var lines = new StringBuilder();
-        foreach (var file in Directory.EnumerateFiles(path).Order(StringComparer.Ordinal))
-            lines.Append(Path.GetFileName(file)).Append(' ').Append(Hex(File.ReadAllBytes(file))).Append('\n');
-        return Hex(Encoding.UTF8.GetBytes(lines.ToString()));
-    }
-
-    private static string Hex(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
-}
+public sealed record TrainingVolume(string Source, string Sha256, Volume Volume);
 
 /// <summary>
 /// What a run trains and validates on: each volume split by slice position (<see cref="SliceSplit"/>: the lower slices

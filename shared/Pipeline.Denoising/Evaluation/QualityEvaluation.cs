@@ -62,13 +62,11 @@ public static class QualityEvaluation
     {
         var psnr = new double[slices.Length];
         var ssim = new double[slices.Length];
-        Parallel.For(0, slices.Length, i =>
-        {
-            var clean = c.Clean[slices[i]];
-            var image = test(slices[i]);
-            psnr[i] = FidelityMetrics.Psnr(clean, image, range);
-            ssim[i] = StructuralSimilarity.Mean(clean, image, range);
-        });
+        Parallel.For(0, slices.Length, i => (psnr[i], ssim[i]) = ScoreSlice(c.Clean[slices[i]], test(slices[i]), range));
         return new QualityFigures(method, c.Scaling.Name, c.Noise.ToString(), c.Noise.Level, psnr.Average(), ssim.Average(), psnr, ssim);
     }
+
+    /// <summary>The protocol's score of one slice: whole-slice PSNR (dB) and SSIM against the clean slice.</summary>
+    internal static (double Psnr, double Ssim) ScoreSlice(Image clean, Image test, double range) =>
+        (FidelityMetrics.Psnr(clean, test, range), StructuralSimilarity.Mean(clean, test, range));
 }

@@ -42,6 +42,9 @@ public enum SplitPart
 {
     Test,
     Validation,
+
+    /// <summary>Every slice: only for volumes the model never trained on (the generalisation protocol).</summary>
+    Whole,
 }
 
 /// <summary>One noisy case: a scaling and a noise level, with the clean and noisy test slices (and their context).</summary>
@@ -100,9 +103,14 @@ public static class QualityProtocol
     {
         ArgumentNullException.ThrowIfNull(volume);
         options ??= new QualityProtocolOptions();
-        var split = SliceSplit.ByPosition(volume.Depth, options.TrainFraction, options.ValidationFraction);
+        var split = options.Part == SplitPart.Whole ? null : SliceSplit.ByPosition(volume.Depth, options.TrainFraction, options.ValidationFraction);
         var threshold = HeadThreshold(volume, options);
-        var (first, last) = options.Part == SplitPart.Validation ? (split.ValidationFirst, split.ValidationLast) : (split.TestFirst, split.TestLast);
+        var (first, last) = options.Part switch
+        {
+            SplitPart.Validation => (split!.ValidationFirst, split.ValidationLast),
+            SplitPart.Test => (split!.TestFirst, split.TestLast),
+            _ => (0, volume.Depth - 1),
+        };
         var candidates = Enumerable.Range(first, last - first + 1)
             .Where(k => volume.Slices[k].Pixels.Count(v => v > threshold) >= options.MinForegroundFraction * volume.Slices[k].Pixels.Length)
             .ToArray();

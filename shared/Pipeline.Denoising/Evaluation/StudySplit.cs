@@ -25,14 +25,4 @@ public static class StudySplit
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes("pipeline-study-split|" + studyInstanceUid));
         return BinaryPrimitives.ReadUInt64BigEndian(hash) / 18446744073709551616.0 < heldOutFraction;
     }
-
-    /// <summary>
-    /// Data kept for independent checks, never trained, validated or scored on: mricron-data's inia19 atlas files. Anything
-    /// whose name (file name or any key segment) starts with "inia19".
-    /// </summary>
-    public static bool IsReservedForIndependentChecks(string pathOrKey)
-    {
-        ArgumentNullException.ThrowIfNull(pathOrKey);
-        return pathOrKey.Split('/', '\\').Any(part => part.StartsWith("inia19", StringComparison.OrdinalIgnoreCase));
-    }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Pipeline.Denoising.Architectures;
@@ -94,7 +95,22 @@ public sealed record TrainingRecord
 public sealed record InitialWeights(string Version, string WeightsSha256);
 
 /// <summary>One input of training: file, its SHA-256, the slice range used and its role (train/validation).</summary>
-public sealed record DataLineage(string Source, string Sha256, string Role, int FirstSlice, int LastSlice);
+public sealed record DataLineage(string Source, string Sha256, string Role, int FirstSlice, int LastSlice)
+{
+    /// <summary>
+    /// The lineage SHA-256 of a file, or for a folder (its own files, not subfolders': the files a DICOM series folder is
+    /// read from) of the lines "file name, SHA-256 of the file" in ordinal order, so renaming or changing any file changes it.
+    /// </summary>
+    public static string Sha256Of(string path)
+    {
+        if (!Directory.Exists(path))
+            return ModelFolder.Sha256(File.ReadAllBytes(path));
+        var lines = new StringBuilder();
+        foreach (var file in Directory.EnumerateFiles(path).Order(StringComparer.Ordinal))
+            lines.Append(Path.GetFileName(file)).Append(' ').Append(ModelFolder.Sha256(File.ReadAllBytes(file))).Append('\n');
+        return ModelFolder.Sha256(Encoding.UTF8.GetBytes(lines.ToString()));
+    }
+}
 
 /// <summary>Validation figures: the model's PSNR/SSIM next to the noisy input's, per level and overall.</summary>
 public sealed record ValidationRecord(double Loss, double Psnr, double Ssim, double NoisyPsnr, double NoisySsim,

@@ -36,5 +36,5 @@ public sealed class StudySplitTests
     [InlineData("training/ch2/0001.dcm", false)]
     [InlineData("training/my-inia19-copy/0001.dcm", false)]
     public void Requirement_inia19_data_is_reserved_for_independent_checks(string path, bool reserved) =>
-        Assert.Equal(reserved, StudySplit.IsReservedForIndependentChecks(path));
+        Assert.Equal(reserved, HeldOutData.IsHeldOut(path));
 }

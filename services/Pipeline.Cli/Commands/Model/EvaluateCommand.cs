@@ -19,7 +19,7 @@ namespace Pipeline.Cli.Commands.Model;
 /// <summary>
 /// `pipeline model evaluate`: the quality protocol (<see cref="QualityProtocol"/>) on a clean volume: PSNR and
 /// SSIM of the noisy input, of the classical baselines (unbiased NLM, median 3x3) and of the model, per noise level and
-/// scaling; a table, or JSON with --json; charts with --chart.
+/// scaling; a table, or JSON with --json; charts with --chart. `--protocol generalisation`: <see cref="GeneralisationEvaluation"/>.
 /// </summary>
 internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 {
@@ -50,6 +50,12 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         [CommandOption("--no-baselines"), Description("Score the model only (skips NLM and median)")]
         public bool NoBaselines { get; init; }
 
+        [CommandOption("--protocol <NAME>"), Description("in-subject (default: held-out slices of --data) or generalisation (volumes and pictures the model never trained on, against NLM tuned on the scored slices)")]
+        public string Protocol { get; init; } = "in-subject";
+
+        [CommandOption("--sets <NAMES>"), Description("Generalisation sets, comma-separated (default all: ch2,ch2better,ch2bet,skimage)")]
+        public string? Sets { get; init; }
+
         [CommandOption("--json"), Description("Print the figures as JSON")]
         public bool Json { get; init; }
 
@@ -70,6 +76,11 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
                 _ => throw new FormatException($"--split '{settings.Split}' is not 'test' or 'validation'"),
             };
             var model = ModelFolder.Load(settings.Model ?? DenoisingModel.DefaultFolder);
+            if (settings.Protocol.Equals("generalisation", StringComparison.OrdinalIgnoreCase))
+                return GeneralisationEvaluation.Run(model, levels, settings);
+            if (!settings.Protocol.Equals("in-subject", StringComparison.OrdinalIgnoreCase))
+                throw new FormatException($"--protocol '{settings.Protocol}' is not 'in-subject' or 'generalisation'");
+            HeldOutData.Refuse(settings.Data);
             var volume = VolumeSource.Read(settings.Data);
             var denoiser = ModelEngines.Open(model, new EngineOptions { Engine = settings.Engine, Threads = settings.Threads });
             using var engine = denoiser.Engine;

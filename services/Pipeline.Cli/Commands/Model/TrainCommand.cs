@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Pipeline.Denoising.Architectures;
+using Pipeline.Denoising.Evaluation;
 using Pipeline.Denoising.Models;
 using Pipeline.Denoising.Training.Inference;
 using Pipeline.Denoising.Training.Training;
@@ -117,8 +118,9 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         var volumes = new List<TrainingVolume>();
         foreach (var path in settings.Inputs.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
+            HeldOutData.Refuse(path);
             var volume = VolumeSource.Read(path);
-            volumes.Add(new TrainingVolume(path, TrainingVolume.Sha256Of(path), volume));
+            volumes.Add(new TrainingVolume(path, DataLineage.Sha256Of(path), volume));
         }
         var data = TrainingDataSet.Split(volumes, settings.TrainFraction, settings.ValidationFraction);
         foreach (var (volume, split) in volumes.Zip(data.Splits))
