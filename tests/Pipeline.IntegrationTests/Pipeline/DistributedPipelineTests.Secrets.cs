@@ -20,11 +20,7 @@ public sealed partial class DistributedPipelineTests
         var settings = _scope.Settings();
         settings["Logging:LogLevel:Default"] = "Debug";
         settings["Logging:LogLevel:MassTransit"] = "Debug";
-        settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint;
-        settings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
-        settings["OTEL_BSP_SCHEDULE_DELAY"] = "500";
-        settings["OTEL_BLRP_SCHEDULE_DELAY"] = "500";
-        settings["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
+        otlp.ExportTo(settings);
         Dictionary<string, string?> Wrong(string key, string cache) => new(settings)
         {
             [key] = "wrong-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),

@@ -26,9 +26,7 @@ public sealed partial class DistributedPipelineTests
         settings["Bus:QueueDepthInterval"] = "00:00:01";
         settings["Ingest:BatchPollInterval"] = "00:00:00.200";
         settings["Ingest:BatchDeadline"] = "08:00:00";
-        settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint;
-        settings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
-        settings["OTEL_BSP_SCHEDULE_DELAY"] = "500";
+        otlp.ExportTo(settings);
         List<ServiceProcess> processes = [];
         try
         {

@@ -27,6 +27,16 @@ internal sealed class OtlpRecorder : IDisposable
 
     public IReadOnlyCollection<(string Path, byte[] Body)> Bodies => _bodies;
 
+    /// <summary>Points a service's OTLP export (traces, logs, metrics) here, flushed every half second or so.</summary>
+    public void ExportTo(IDictionary<string, string?> settings)
+    {
+        settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = Endpoint;
+        settings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+        settings["OTEL_BSP_SCHEDULE_DELAY"] = "500";
+        settings["OTEL_BLRP_SCHEDULE_DELAY"] = "500";
+        settings["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
+    }
+
     public IReadOnlyList<string> Paths => _bodies.Select(b => b.Path).Distinct().Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Every exported span, decoded from the ExportTraceServiceRequest bodies (opentelemetry-proto trace/v1).</summary>
