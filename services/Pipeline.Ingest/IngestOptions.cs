@@ -57,6 +57,12 @@ internal sealed class IngestOptions
     [Range(1, 100_000)]
     public int MaxOutstandingJobsPerBatch { get; set; } = 200;
 
+    /// <summary>
+    /// How long after its submission a batch should be finished (exported as its deadline; the "batch past its deadline"
+    /// alert fires when one still runs after it). Null: batches have no deadline.
+    /// </summary>
+    public TimeSpan? BatchDeadline { get; set; }
+
     /// <summary>How often a running batch looks for the completion markers of its outstanding jobs and updates its record.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan BatchPollInterval { get; set; } = TimeSpan.FromSeconds(2);

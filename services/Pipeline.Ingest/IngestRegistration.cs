@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,6 +37,7 @@ public static class IngestRegistration
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
         builder.Services.AddSingleton(sp => new BatchRunner(o => ActivatorUtilities.CreateInstance<IngestProcessor>(sp, Options.Create(o)),
             sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<IOptions<IngestOptions>>(), sp.GetRequiredService<IOptions<StorageOptions>>(),
+            new BatchGauges(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<IngestOptions>>().Value.BatchDeadline),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BatchRunner>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BatchRunner>());
         return builder;

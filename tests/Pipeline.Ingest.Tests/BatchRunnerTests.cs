@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using System.Diagnostics.Metrics;
 using System.Text;
 using MassTransit;
 using MassTransit.Testing;
@@ -33,7 +35,7 @@ public sealed class BatchRunnerTests : IAsyncLifetime
         _store = new LocalFolderObjectStore(new LocalFolderStorageOptions { Root = _root });
         await _store.EnsureBucketAsync("archive");
         await _store.EnsureBucketAsync("denoised");
-        _provider = new ServiceCollection().AddMassTransitTestHarness().BuildServiceProvider(true);
+        _provider = new ServiceCollection().AddMetrics().AddMassTransitTestHarness().BuildServiceProvider(true);
         _harness = _provider.GetRequiredService<ITestHarness>();
         await _harness.Start();
     }
@@ -48,7 +50,8 @@ public sealed class BatchRunnerTests : IAsyncLifetime
     private BatchRunner NewRunner() => new(
         o => new IngestProcessor(_store, _harness.Bus, Options.Create(o), Options.Create(new StorageOptions()), new ModelRegistry(_store, new ModelRegistryOptions()),
             Options.Create(new ModelRegistrySettings()), TimeProvider.System, Options.Create(new LimitsOptions()), Options.Create(new BusOptions()), NullLogger<IngestProcessor>.Instance),
-        _store, Options.Create(_options), Options.Create(new StorageOptions()), TimeProvider.System, NullLogger<BatchRunner>.Instance);
+        _store, Options.Create(_options), Options.Create(new StorageOptions()),
+        new BatchGauges(_provider.GetRequiredService<IMeterFactory>(), TimeProvider.System, _options.BatchDeadline), TimeProvider.System, NullLogger<BatchRunner>.Instance);
 
     [Fact]
     public async Task Every_study_under_the_prefix_becomes_bulk_jobs_of_the_batch_within_the_cap_and_the_finished_record_and_report_count_them()
@@ -77,6 +80,44 @@ public sealed class BatchRunnerTests : IAsyncLifetime
         Assert.Equal(new ObjectRef("denoised", BucketLayout.BatchReport("night-1")), record.Report);
         Assert.Contains("<dt>series done</dt><dd>3</dd>", report);
         Assert.Contains("night/study2/notes.txt", report);
+    }
+
+    /// <summary>
+    /// Operators watch batches in Prometheus: per batch name, slices expected and done, the estimated finish (its finish
+    /// once finished), the deadline (start plus Ingest:BatchDeadline) and whether it still runs.
+    /// </summary>
+    [Fact]
+    public async Task A_batch_exports_its_slices_expected_and_done_its_finish_estimate_deadline_and_state_under_its_name()
+    {
+        _options.BatchDeadline = TimeSpan.FromHours(8);
+        for (var s = 1; s <= 2; s++)
+            for (var i = 1; i <= 2; i++)
+                await _store.PutBytesAsync("archive", $"night/study{s}/t1/{i}.dcm", IngestProcessorTests.Slice(i, i, series: $"{Study}.{s}", study: $"{Study}{s}"));
+        var meters = _provider.GetRequiredService<IMeterFactory>();
+        MetricCollector<long> Gauge(string name) => new(meters, "Pipeline.Ingest", name);
+        using var slices = Gauge("pipeline.batch.slices");
+        using var eta = Gauge("pipeline.batch.eta");
+        using var deadline = Gauge("pipeline.batch.deadline");
+        using var running = Gauge("pipeline.batch.running");
+        var runner = NewRunner();
+        await runner.StartAsync(default);
+
+        await runner.SubmitAsync(new SubmitBatch("night-2", new ObjectRef("archive", "night/")), default);
+        await WorkAsync(expectedJobs: 2);
+        var record = await FinishedRecordAsync("night-2");
+        await runner.StopAsync(default);
+
+        IReadOnlyList<CollectedMeasurement<long>> Observe(MetricCollector<long> gauge)
+        {
+            gauge.RecordObservableInstruments();
+            return gauge.GetMeasurementSnapshot();
+        }
+        var counts = Observe(slices);
+        Assert.Equal(["done=4", "expected=4"], counts.Select(m => $"{m.Tags["state"]}={m.Value}").Order());
+        Assert.All(counts, m => Assert.Equal("night-2", m.Tags["batch"]));
+        Assert.Equal(record.Finished!.Value.ToUnixTimeSeconds(), Assert.Single(Observe(eta)).Value);
+        Assert.Equal((record.Started + TimeSpan.FromHours(8)).ToUnixTimeSeconds(), Assert.Single(Observe(deadline)).Value);
+        Assert.Equal(0, Assert.Single(Observe(running)).Value);
     }
 
     /// <summary>

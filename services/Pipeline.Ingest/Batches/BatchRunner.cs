@@ -16,14 +16,15 @@ namespace Pipeline.Ingest.Batches;
 /// priority through an ingest processor of its own (the same header reading, series rules, failure records and revisions
 /// as drops), never more than <see cref="IngestOptions.MaxOutstandingJobsPerBatch"/> jobs without their completion
 /// marker, keeps the <see cref="BatchRecord"/> in the output bucket current (progress, ETA from the measured rate) and,
-/// when every job ended, writes the batch's morning report. Batches whose record is unfinished are resumed at start
-/// (series done meanwhile are counted from their markers, not redone).
+/// when every job ended, writes the batch's morning report; <see cref="BatchGauges"/> export the same counts. Batches whose
+/// record is unfinished are resumed at start (series done meanwhile are counted from their markers, not redone).
 /// </summary>
 internal sealed partial class BatchRunner(
     Func<IngestOptions, IngestProcessor> processors,
     IObjectStore store,
     IOptions<IngestOptions> options,
     IOptions<StorageOptions> storage,
+    BatchGauges gauges,
     TimeProvider clock,
     ILogger<BatchRunner> logger) : BackgroundService
 {
@@ -74,7 +75,9 @@ internal sealed partial class BatchRunner(
         Start(record, ct);
     }
 
-    private void Start(BatchRecord record, CancellationToken ct) =>
+    private void Start(BatchRecord record, CancellationToken ct)
+    {
+        gauges.Update(record);
         _running[record.Name] = Task.Run(async () =>
         {
             while (!ct.IsCancellationRequested)
@@ -91,6 +94,7 @@ internal sealed partial class BatchRunner(
                 }
             }
         }, ct);
+    }
 
     /// <summary>One pass over the batch from the start of its listing (series done already are only counted).</summary>
     private async Task RunAsync(BatchRecord started, CancellationToken ct)
@@ -212,12 +216,17 @@ internal sealed partial class BatchRunner(
         HeaderReadConcurrency = settings.HeaderReadConcurrency,
     };
 
-    private Task WriteAsync(BatchRecord record, CancellationToken ct) => store.WriteBatchAsync(_output, record, ct);
+    private Task WriteAsync(BatchRecord record, CancellationToken ct)
+    {
+        gauges.Update(record);
+        return store.WriteBatchAsync(_output, record, ct);
+    }
 
     /// <summary>Writes the record when a count changed since it was last written (not at every poll: readers meet fewer rewrites).</summary>
     private async Task WriteChangedAsync(Progress progress, int outstanding, CancellationToken ct)
     {
         var record = progress.Record(outstanding, clock.GetUtcNow());
+        gauges.Update(record); // the ETA moves at every poll, though the record is only rewritten when a count changed
         if (record with { Eta = null, Updated = default } == progress.Written) return;
         await WriteAsync(record, ct);
         progress.Written = record with { Eta = null, Updated = default };

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Pipeline.Contracts;
@@ -22,11 +20,7 @@ public sealed partial class DistributedPipelineTests
         var settings = _scope.Settings();
         settings["Logging:LogLevel:Default"] = "Debug";
         settings["Logging:LogLevel:MassTransit"] = "Debug";
-        settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint;
-        settings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
-        settings["OTEL_BSP_SCHEDULE_DELAY"] = "500";
-        settings["OTEL_BLRP_SCHEDULE_DELAY"] = "500";
-        settings["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
+        otlp.ExportTo(settings);
         Dictionary<string, string?> Wrong(string key, string cache) => new(settings)
         {
             [key] = "wrong-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
@@ -85,57 +79,4 @@ public sealed partial class DistributedPipelineTests
     private static IEnumerable<string> Leaks(byte[] bytes, IEnumerable<string> secrets) =>
         secrets.Where(secret => bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(secret)) >= 0
             || bytes.AsSpan().IndexOf(Encoding.ASCII.GetBytes(Convert.ToBase64String(Encoding.UTF8.GetBytes(secret)))) >= 0);
-
-    /// <summary>An OTLP/HTTP receiver on loopback that keeps every request body (protobuf: strings are raw UTF-8).</summary>
-    private sealed class OtlpRecorder : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly ConcurrentQueue<(string Path, byte[] Body)> _bodies = new();
-
-        public OtlpRecorder()
-        {
-            var port = FreePort();
-            Endpoint = $"http://127.0.0.1:{port}";
-            _listener.Prefixes.Add(Endpoint + "/");
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
-        }
-
-        public string Endpoint { get; }
-
-        public IReadOnlyCollection<(string Path, byte[] Body)> Bodies => _bodies;
-
-        public IReadOnlyList<string> Paths => _bodies.Select(b => b.Path).Distinct().Order(StringComparer.Ordinal).ToList();
-
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-                {
-                    return;
-                }
-                using var body = new MemoryStream();
-                await context.Request.InputStream.CopyToAsync(body);
-                _bodies.Enqueue((context.Request.Url!.AbsolutePath, body.ToArray()));
-                context.Response.StatusCode = 200;
-                context.Response.ContentType = "application/x-protobuf";
-                context.Response.Close(); // an empty Export*ServiceResponse
-            }
-        }
-
-        private static int FreePort()
-        {
-            using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-            socket.Start();
-            return ((IPEndPoint)socket.LocalEndpoint).Port;
-        }
-
-        public void Dispose() => _listener.Close();
-    }
 }

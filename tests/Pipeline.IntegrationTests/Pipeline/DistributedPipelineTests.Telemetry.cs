@@ -13,8 +13,8 @@ public sealed partial class DistributedPipelineTests
     /// <summary>
     /// Telemetry reaches a real back end: Debian's Prometheus scrapes /metrics of ingest, a worker and evaluation running
     /// as processes through a run with two series, a corrupt object (ingest failure), a job naming objects that are gone
-    /// (denoise failures) and a poison message (error queue). Then every query of every provisioned Grafana dashboard
-    /// returns data through the HTTP API; every alert rule is loaded and every metric it reads is served; the error-queue
+    /// (denoise failures), a poison message (error queue) and a batch over the dropped series. Then every query of every
+    /// provisioned Grafana dashboard returns data through the HTTP API; every alert rule is loaded and every metric it reads is served; the error-queue
     /// alert fires, and the service-down alerts go pending when the worker is killed. `pipeline trace STUDY_UID` prints
     /// the trace id the services exported the study's spans under (checked in the OTLP they sent).
     /// </summary>
@@ -24,9 +24,9 @@ public sealed partial class DistributedPipelineTests
         using var otlp = new OtlpRecorder();
         var settings = _scope.Settings();
         settings["Bus:QueueDepthInterval"] = "00:00:01";
-        settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint;
-        settings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
-        settings["OTEL_BSP_SCHEDULE_DELAY"] = "500";
+        settings["Ingest:BatchPollInterval"] = "00:00:00.200";
+        settings["Ingest:BatchDeadline"] = "08:00:00";
+        otlp.ExportTo(settings);
         List<ServiceProcess> processes = [];
         try
         {
@@ -54,6 +54,9 @@ public sealed partial class DistributedPipelineTests
             await PublishRawAsync(_scope, PipelineQueues.DenoiseJobs, Encoding.UTF8.GetBytes("{ \"message\": not json"));
             await observer.Recorder.WaitForAsync<SeriesNotDenoisable>(1, Patience);
             await WaitForDepthAsync(_scope, PipelineQueues.ErrorQueue(PipelineQueues.DenoiseJobs), 1, Patience);
+            // A batch over the dropped series (done already: counted from their markers) for the batch panels.
+            var submit = Cli(settings, "submit", $"{_scope.InputBucket}/drop/telemetry/", "--batch", "telemetry-1");
+            Assert.True(submit.ExitCode == 0, submit.Output);
 
             // Every panel's every query returns data.
             var clock = Stopwatch.StartNew();
@@ -67,7 +70,7 @@ public sealed partial class DistributedPipelineTests
 
             // Every alert rule is loaded, evaluates, and every metric it reads is served; the error-queue alert fires.
             var rules = await prometheus.AlertRulesAsync();
-            Assert.Equal(["DenoiseWorkersAllDown", "ErrorQueueNotEmpty", "PipelineServiceDown", "ThroughputCollapsedWithBacklog"], rules.Select(r => r.Name).Order(StringComparer.Ordinal));
+            Assert.Equal(["BatchPastDeadline", "DenoiseWorkersAllDown", "ErrorQueueNotEmpty", "PipelineServiceDown", "ThroughputCollapsedWithBacklog"], rules.Select(r => r.Name).Order(StringComparer.Ordinal));
             foreach (var (name, expression) in rules)
             {
                 await prometheus.QueryAsync(expression);
@@ -78,7 +81,8 @@ public sealed partial class DistributedPipelineTests
             // The error queue has held its message since it was planted: its backlog age counts up (the work queue's stays 0).
             await prometheus.WaitForDataAsync("max(pipeline_queue_backlog_age_seconds{queue=\"denoise-series_error\"}) > 1", wait);
             Assert.Equal(0, Assert.Single(await prometheus.QueryAsync("max(pipeline_queue_backlog_age_seconds{queue=\"denoise-series\"})")).Value);
-            Assert.DoesNotContain(await prometheus.AlertsAsync(), a => a.Name is "PipelineServiceDown" or "DenoiseWorkersAllDown" or "ThroughputCollapsedWithBacklog");
+            Assert.DoesNotContain(await prometheus.AlertsAsync(), a => a.Name is "PipelineServiceDown" or "DenoiseWorkersAllDown" or "ThroughputCollapsedWithBacklog"
+                or "BatchPastDeadline");
 
             // The study's trace id, as the tool prints it, is the one the services exported its spans under.
             var (exitCode, printed) = Cli(settings, "trace", job.StudyInstanceUid);
