@@ -21,7 +21,7 @@ namespace Pipeline.Benchmarks;
 /// </summary>
 public sealed class SoakBenchmark : IBenchmark
 {
-    private const string ModelVersion = "denoiser/1";
+    internal const string ModelVersion = "denoiser/1";
 
     public string Name => "soak";
 
@@ -33,20 +33,10 @@ public sealed class SoakBenchmark : IBenchmark
         var slices = Arguments.Int(args, "slices", 2);
         var rate = Arguments.Double(args, "rate", 2);
         var deadline = TimeSpan.FromMinutes(Arguments.Int(args, "deadline-minutes", 30));
-        var settingsPath = Arguments.Get(args, "settings") ?? Path.Combine(PipelineThroughputBenchmark.RepositoryRoot(), ".test-servers", "settings.json");
-        if (!File.Exists(settingsPath))
-        {
-            Console.Error.WriteLine($"no test-server settings at {settingsPath}: start the servers with `bash infra/test-servers/start.sh`");
-            return 1;
-        }
-        var servers = JsonSerializer.Deserialize<ServerSettings>(await File.ReadAllBytesAsync(settingsPath), new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        if (await ServerSettings.LoadAsync(args) is not { } servers) return 1;
         var id = Guid.NewGuid().ToString("N")[..8];
         var settings = Settings(servers, id);
-        var store = new S3ObjectStore(new S3StorageOptions
-        {
-            Endpoint = servers.Storage.S3.Endpoint, AccessKey = servers.Storage.S3.AccessKey, SecretKey = servers.Storage.S3.SecretKey,
-            Region = servers.Storage.S3.Region, UseTls = false,
-        });
+        var store = servers.Store();
         var (input, output) = (settings["Ingest:InputBucket"]!, settings["Storage:OutputBucket"]!);
         await store.EnsureBucketAsync(input);
 
@@ -118,7 +108,7 @@ public sealed class SoakBenchmark : IBenchmark
         }
     }
 
-    private static Dictionary<string, string?> Settings(ServerSettings servers, string id) => new()
+    internal static Dictionary<string, string?> Settings(ServerSettings servers, string id) => new()
     {
         ["Bus:Transport"] = "RabbitMq",
         ["Bus:RabbitMq:Host"] = servers.RabbitMq.Host,
@@ -143,7 +133,7 @@ public sealed class SoakBenchmark : IBenchmark
     };
 
     /// <summary>Series of the noisy sample's slices, each with Study, Series and SOP Instance UIDs of its own (seeded).</summary>
-    private static List<SoakSeries> MakeSeries(int count, int slices)
+    internal static List<SoakSeries> MakeSeries(int count, int slices)
     {
         var random = new Random(500);
         string Uid() => "2.25." + new UInt128((ulong)random.NextInt64(), (ulong)random.NextInt64()).ToString(CultureInfo.InvariantCulture);
@@ -163,14 +153,14 @@ public sealed class SoakBenchmark : IBenchmark
         }).ToList();
     }
 
-    private static async Task DropAsync(IObjectStore store, string bucket, SoakSeries series)
+    internal static async Task DropAsync(IObjectStore store, string bucket, SoakSeries series)
     {
         for (var i = 0; i < series.Files.Count; i++)
             await store.PutBytesAsync(bucket, $"{series.Prefix}{i:D3}.dcm", series.Files[i]);
     }
 
     /// <summary>Polls until every series has its marker or the deadline passes; the markers found, by series UID.</summary>
-    private static async Task<Dictionary<string, SeriesCompletion>> WaitForMarkersAsync(IObjectStore store, string output, IReadOnlyList<SoakSeries> series, TimeSpan deadline)
+    internal static async Task<Dictionary<string, SeriesCompletion>> WaitForMarkersAsync(IObjectStore store, string output, IReadOnlyList<SoakSeries> series, TimeSpan deadline)
     {
         var found = new Dictionary<string, SeriesCompletion>(StringComparer.Ordinal);
         var until = Stopwatch.StartNew();
@@ -225,5 +215,5 @@ public sealed class SoakBenchmark : IBenchmark
 
     private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private sealed record SoakSeries(string StudyInstanceUid, string SeriesInstanceUid, string Prefix, IReadOnlyList<byte[]> Files);
+    internal sealed record SoakSeries(string StudyInstanceUid, string SeriesInstanceUid, string Prefix, IReadOnlyList<byte[]> Files);
 }
