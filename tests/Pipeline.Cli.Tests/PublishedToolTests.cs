@@ -57,6 +57,9 @@ public sealed class PublishedToolTests : IDisposable
         var runs = Run(elsewhere, pipeline, TimeSpan.FromMinutes(1), "model", "runs", "--out", "out");
         Assert.True(runs.ExitCode == 0, runs.Output);
         Assert.Contains("0 training runs of denoiser", runs.Output);
+        var trace = Run(elsewhere, pipeline, TimeSpan.FromMinutes(1), "trace", "1.2.840.10008.1");
+        Assert.True(trace.ExitCode == 0, trace.Output);
+        Assert.Matches("^[0-9a-f]{32}$", trace.Output.Trim());
     }
 
     private static (int ExitCode, string Output) Run(string workingDirectory, string fileName, TimeSpan timeout, params string[] args)
